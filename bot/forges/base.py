@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Iterable, Mapping, Protocol
 
 from ..model import Issue, PullRequest, Verdict
 
@@ -47,9 +47,11 @@ class Forge(Protocol):
         """GitHub: one check run per head sha, created or updated. Forgejo: a commit status and a
         sticky comment."""
 
-    async def set_labels(self, repo: str, number: int, add: Iterable[str], remove: Iterable[str]) -> None:
-        """Converge: add the missing ones (creating them with the taxonomy's colours when the forge
-        needs it), remove the listed ones that are present; never touch any other label."""
+    async def set_labels(
+        self, repo: str, number: int, add: Iterable[str], remove: Iterable[str], colors: Mapping[str, str] = {}
+    ) -> None:
+        """Converge: add the missing ones (creating them with ``colors[label]`` when the forge needs
+        the label to exist first), remove the listed ones that are present; never touch any other."""
 
     async def upsert_comment(self, repo: str, number: int, marker: str, body: str) -> int:
         """The bot's one comment carrying ``marker`` (a hidden HTML comment): edited in place, or
