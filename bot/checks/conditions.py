@@ -1,0 +1,27 @@
+"""Conditions: when an item, or one piece of its evidence, applies."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from ..config import Condition
+from .facts import Facts
+
+
+def applies(cond: Condition | None, facts: Facts) -> tuple[bool, str]:
+    """Whether ``cond`` holds, and if not, why (one short phrase for the report)."""
+    if cond is None:
+        return True, ""
+    if cond.paths is not None and not facts.paths.any_match(cond.paths):
+        return False, "no changed file matches " + ", ".join(cond.paths)
+    if cond.labels_any is not None and not facts.labels.intersection(cond.labels_any):
+        return False, "no label " + " / ".join(cond.labels_any)
+    if cond.labels_none is not None and facts.labels.intersection(cond.labels_none):
+        return False, "labelled " + ", ".join(sorted(facts.labels.intersection(cond.labels_none)))
+    if cond.teams_any is not None and not set(facts.teams).intersection(cond.teams_any):
+        return False, "no code of " + " / ".join(facts.config.team_name(t) for t in cond.teams_any)
+    if cond.cross_team is not None and facts.cross_team != cond.cross_team:
+        return False, "cross-team change" if facts.cross_team else "single-team change"
+    if cond.base_branches is not None and not any(fnmatchcase(facts.pr.base_ref, b) for b in cond.base_branches):
+        return False, f"base branch {facts.pr.base_ref}"
+    return True, ""

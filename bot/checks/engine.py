@@ -1,0 +1,67 @@
+"""The DoD verdict: every enabled item of the config judged on one pull request. Pure, no I/O."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..config import Config
+from ..model import ItemResult, PullRequest, State, Verdict
+from . import approvals, check, checkbox, files, labels, linked_ready, metric, section
+from .conditions import applies
+from .facts import Context, Facts
+from .finding import Finding
+
+JUDGES: dict[str, Callable] = {
+    "check": check.judge,
+    "metric": metric.judge,
+    "files": files.judge,
+    "approvals": approvals.judge,
+    "label": labels.judge,
+    "checkbox": checkbox.judge,
+    "section": section.judge,
+    "linked_ready": linked_ready.judge,
+}
+
+_WORST_FIRST = (State.FAILED, State.PENDING, State.PASSED, State.NOT_APPLICABLE)
+
+
+def _combine(findings: list[Finding]) -> Finding:
+    """All applicable pieces must pass: the worst one speaks for the item."""
+    for state in _WORST_FIRST:
+        hits = [f for f in findings if f.state is state]
+        if hits:
+            if state is State.PASSED and len(hits) > 1:
+                return Finding(State.PASSED, " · ".join(f.reason for f in hits))
+            return hits[0]
+    return Finding(State.NOT_APPLICABLE, "no evidence applies")
+
+
+def evaluate(pr: PullRequest, config: Config, context: Context | None = None) -> Verdict:
+    facts = Facts.of(pr, config, context)
+    verdict = Verdict(head_sha=pr.head_sha)
+    for item in config.enabled_items():
+        ok, why = applies(item.when, facts)
+        if not ok:
+            finding = Finding(State.NOT_APPLICABLE, f"not applicable: {why}")
+        else:
+            findings = []
+            for ev in item.evidence:
+                ev_ok, ev_why = applies(ev.when, facts)
+                findings.append(JUDGES[ev.kind](ev, facts) if ev_ok else Finding(State.NOT_APPLICABLE, ev_why))
+            finding = _combine(findings)
+        result = ItemResult(
+            id=item.id,
+            title=item.title,
+            category=item.category,
+            state=finding.state,
+            reason=finding.reason,
+            action=(finding.action or item.help) if finding.state is State.FAILED else "",
+            required=item.required,
+            number=item.number,
+        )
+        waiver = facts.context.waivers.get(item.id)
+        if waiver and item.waivable and finding.state in (State.FAILED, State.PENDING):
+            result.state, result.waiver, result.action = State.WAIVED, waiver, ""
+            result.reason = f"waived by {waiver.by}: {waiver.reason} (was: {finding.reason})"
+        verdict.items.append(result)
+    return verdict

@@ -1,0 +1,50 @@
+"""Facts: what the rules ask of a pull request, computed once per evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from ..config import Config
+from ..model import PullRequest, Waiver
+from .ownership import TeamOwnership, team_ownership
+from .paths import PathSet
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the worker looked up for the rules: nothing here is fetched by the rules themselves."""
+
+    members: Mapping[str, frozenset[str]] = field(default_factory=dict)  # team key -> logins
+    waivers: Mapping[str, Waiver] = field(default_factory=dict)  # item id -> waiver
+    linked_ready: Mapping[str, bool | None] = field(default_factory=dict)  # "repo#n" -> ready? None: unreachable
+
+
+@dataclass
+class Facts:
+    pr: PullRequest
+    config: Config
+    context: Context
+    paths: PathSet
+    labels: frozenset[str]
+    ownership: TeamOwnership
+
+    @classmethod
+    def of(cls, pr: PullRequest, config: Config, context: Context | None = None) -> "Facts":
+        paths = PathSet([f.path for f in pr.files] + [f.previous_path for f in pr.files if f.previous_path])
+        return cls(
+            pr=pr,
+            config=config,
+            context=context or Context(),
+            paths=paths,
+            labels=frozenset(pr.labels),
+            ownership=team_ownership(paths, config, pr.codeowners),
+        )
+
+    @property
+    def teams(self) -> list[str]:
+        return self.ownership.touched
+
+    @property
+    def cross_team(self) -> bool:
+        return len(self.teams) >= 2 or self.config.labels.cross_team in self.labels

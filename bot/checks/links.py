@@ -1,0 +1,235 @@
+"""Links between backlog items written in prose: "Depends on #44", "Bloqué par org/repo#12",
+"Blocks https://forge.example.org/org/repo/issues/45".
+
+A reference counts only after a dependency phrase of ``ready.languages.*.dependencies`` (``depends_on``
+or ``blocks``), in the same sentence, or in a list under a heading or a ``Label:`` line that ends
+with such a phrase::
+
+    ### Dependencies
+    - #44
+    - org/api#12
+
+So "#1 priority", "see #12" and a markdown heading "# Title" are not links. References inside code
+(fenced blocks and inline `code` spans) and HTML comments are ignored: that is where people quote
+syntax, logs and template hints, not where they declare dependencies.
+
+Pure and linear in the text: a line is read up to its first ``MAX_LINE`` characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from ..config import Config, ReadyConfig
+
+MAX_LINE = 10_000
+GAP = 60  # at most this many characters between a phrase (or the previous reference) and a reference
+
+
+@dataclass(frozen=True)
+class Link:
+    """A dependency: the item holding the text ``kind`` the item ``repo#number`` (repo None: same repo)."""
+
+    kind: Literal["depends_on", "blocks"]
+    repo: str | None
+    number: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repo}#{self.number}" if self.repo else f"#{self.number}"
+
+
+# ----- text helpers shared with ready.py -----------------------------------------------------------
+
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0xC0, 0x250):
+        base = unicodedata.normalize("NFKD", chr(code))[:1]
+        if base.isascii() and base.isalpha() and base != chr(code):
+            table[code] = base
+    for char in "\u2019\u2018\u02bc\u00b4`":
+        table[ord(char)] = "'"
+    for char in "\u00a0\u202f\u2007\u2009\u200a":
+        table[ord(char)] = " "
+    table.update({ord("ß"): "s", ord("æ"): "a", ord("Æ"): "A", ord("œ"): "o", ord("Œ"): "O"})
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Accents removed and typographic apostrophes and spaces made plain, one character for one, so
+    positions in the folded text are positions in the original."""
+    return text.translate(_FOLD)
+
+
+def strip_comments(text: str) -> str:
+    """The text without HTML comments (``<!-- … -->``, an unclosed one runs to the end)."""
+    if "<!--" not in text:
+        return text
+    out, pos = [], 0
+    while True:
+        start = text.find("<!--", pos)
+        if start < 0:
+            out.append(text[pos:])
+            break
+        out.append(text[pos:start])
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        pos = end + 3
+    return "".join(out)
+
+
+FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
+
+
+def word_pattern(patterns: list[str]) -> re.Pattern[str] | None:
+    """One case- and accent-insensitive regex matching any of ``patterns`` as a whole word or phrase
+    (a phrase ending with an apostrophe, such as "qu'", may be followed by a letter)."""
+    if not patterns:
+        return None
+    body = "|".join(f"(?:{fold(p)})" for p in patterns)
+    return re.compile(rf"(?<!\w)(?:{body})(?:(?<=')|(?!\w))", re.IGNORECASE)
+
+
+# ----- references ----------------------------------------------------------------------------------
+
+_URL = re.compile(
+    r"https?://[^\s/]{1,253}/(?P<repo>[\w.-]{1,100}/[\w.-]{1,100})/(?:-/)?(?:issues|pulls?|merge_requests)/"
+    r"(?P<number>\d{1,9})(?!\d)"
+)
+_SHORT = re.compile(r"(?<![\w/.#&-])(?:(?P<repo>[\w.-]{1,100}/[\w.-]{1,100}))?#(?P<number>\d{1,9})(?![\d\w])")
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_SENTENCE_END = re.compile(r"[.;!?](?=\s|$)")
+_LIST_START = re.compile(r"^\s*(?:>\s*)*(?:[-*+•]|\d{1,3}[.)])?\s*(?:\[[ xX]\]\s*)?[*_]*\s*$")
+_TRAILER = re.compile(r"^[\s:*_#)\]>-]*$")
+
+
+@dataclass(frozen=True)
+class _Ref:
+    start: int
+    end: int
+    repo: str | None
+    number: int
+
+
+def _refs(line: str) -> list[_Ref]:
+    found: list[_Ref] = []
+
+    def url(m: re.Match[str]) -> str:
+        found.append(_Ref(m.start(), m.end(), m.group("repo"), int(m.group("number"))))
+        return " " * (m.end() - m.start())
+
+    masked = _URL.sub(url, line) if "://" in line else line
+    for m in _SHORT.finditer(masked):
+        found.append(_Ref(m.start(), m.end(), m.group("repo"), int(m.group("number"))))
+    return sorted(found, key=lambda r: r.start)
+
+
+class _Phrases:
+    """The dependency phrases of every language, compiled once per config."""
+
+    def __init__(self, ready: "ReadyConfig"):
+        langs = ready.languages.values()
+        self.kinds = [
+            ("depends_on", word_pattern([p for lang in langs for p in lang.dependencies.depends_on])),
+            ("blocks", word_pattern([p for lang in langs for p in lang.dependencies.blocks])),
+        ]
+
+    def find(self, folded: str) -> list[tuple[int, int, str]]:
+        """Non-overlapping (start, end, kind), the longest phrase winning where two start together
+        ("bloqué par" is depends_on, not "bloque")."""
+        spans = [
+            (m.start(), m.end(), kind)
+            for kind, pattern in self.kinds
+            if pattern is not None
+            for m in pattern.finditer(folded)
+            if m.end() > m.start()
+        ]
+        spans.sort(key=lambda s: (s[0], s[0] - s[1]))
+        out: list[tuple[int, int, str]] = []
+        for span in spans:
+            if not out or span[0] >= out[-1][1]:
+                out.append(span)
+        return out
+
+
+_CACHE: dict[int, tuple[object, _Phrases]] = {}
+
+
+def _phrases(ready: "ReadyConfig") -> _Phrases:
+    hit = _CACHE.get(id(ready))
+    if hit is None or hit[0] is not ready:
+        if len(_CACHE) > 16:
+            _CACHE.clear()
+        hit = (ready, _Phrases(ready))
+        _CACHE[id(ready)] = hit
+    return hit[1]  # type: ignore[return-value]
+
+
+def _glued(gap: str) -> bool:
+    return len(gap) <= GAP and not _SENTENCE_END.search(gap)
+
+
+def extract_links(text: str | None, config: "Config | ReadyConfig | None" = None, repo: str | None = None) -> list[Link]:
+    """Every dependency written in ``text``, in order of appearance, without duplicates.
+
+    ``config`` gives the phrases (the ``ready`` section; default: the built-in defaults). A reference
+    to ``repo`` itself (``org/repo#12`` or its URL written in org/repo) is given with ``repo=None``.
+    """
+    from ..config import ReadyConfig
+
+    if config is None:
+        ready = ReadyConfig()
+    else:
+        ready = config if isinstance(config, ReadyConfig) else config.ready
+    phrases = _phrases(ready)
+    links: list[Link] = []
+    seen: set[Link] = set()
+
+    def add(kind: str, ref: _Ref) -> None:
+        owner = None if ref.repo is None or (repo and ref.repo.lower() == repo.lower()) else ref.repo
+        link = Link(kind, owner, ref.number)  # type: ignore[arg-type]
+        if link not in seen:
+            seen.add(link)
+            links.append(link)
+
+    pending: str | None = None  # the kind a following list of references takes
+    fenced = False
+    for raw in strip_comments(text or "").splitlines():
+        if FENCE.match(raw):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        line = _INLINE_CODE.sub(lambda m: " " * len(m.group()), raw[:MAX_LINE])
+        if not line.strip():
+            continue
+        refs = _refs(line)
+        spans = phrases.find(fold(line))
+        if not spans:
+            if pending and refs and _LIST_START.match(line[: refs[0].start]):
+                for ref in refs:
+                    add(pending, ref)
+            else:
+                pending = None
+            continue
+        pending = None
+        k, governing, last_end = 0, None, 0
+        for ref in refs:
+            while k < len(spans) and spans[k][1] <= ref.start:
+                governing, last_end = spans[k], spans[k][1]
+                k += 1
+            if governing is not None and _glued(line[last_end: ref.start]):
+                add(governing[2], ref)
+                last_end = ref.end
+        last = spans[-1]
+        if not any(ref.start >= last[1] for ref in refs) and _TRAILER.match(line[last[1]:]):
+            pending = last[2]
+    return links

@@ -1,0 +1,70 @@
+"""Evidence kind ``metric``: a number read from a check's output or a status description, compared
+with a threshold (coverage %, p99 ms, req/s, g CO2)."""
+
+from __future__ import annotations
+
+import operator
+import re
+
+from ..config import MetricEvidence
+from .ci import matching
+from .facts import Facts
+from .finding import Finding, failed, passed, pending
+
+_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+_NUMBER = r"[-+]?\d[\d,.\u202f\u00a0']*\d|[-+]?\d"
+
+
+def read_number(raw: str) -> float | None:
+    """'91.2' '91,2' '1,234.5' '1 234,5' '1.234,5' '1,234' '312' -> a float; None if not a number.
+
+    The last of ',' and '.' is the decimal mark when both appear; a lone ',' is a thousands
+    separator only in the 1,234 / 12,345,678 shape (and not after a leading 0)."""
+    s = re.sub(r"[\s\u202f\u00a0']", "", raw)
+    if "," in s and "." in s:
+        thousands = "," if s.rfind(",") < s.rfind(".") else "."
+        s = s.replace(thousands, "").replace(",", ".")
+    elif "," in s:
+        grouped = re.fullmatch(r"[-+]?[1-9]\d{0,2}(,\d{3})+", s)
+        s = s.replace(",", "") if grouped else s.replace(",", ".")
+    elif s.count(".") > 1 and re.fullmatch(r"[-+]?[1-9]\d{0,2}(\.\d{3})+", s):
+        s = s.replace(".", "")
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def extract(text: str, pattern: str | None, unit: str) -> float | None:
+    if pattern:
+        m = re.search(pattern, text)
+        return read_number(m.group(1) if m and m.groups() else m.group(0)) if m else None
+    if unit:
+        m = re.search(rf"({_NUMBER})\s*{re.escape(unit)}", text)
+        if m:
+            return read_number(m.group(1))
+    m = re.search(_NUMBER, text)
+    return read_number(m.group(0)) if m else None
+
+
+def judge(ev: MetricEvidence, facts: Facts) -> Finding:
+    checks = matching(facts, ev.names)
+    want = f"{ev.op} {ev.threshold:g}{' ' + ev.unit if ev.unit else ''}"
+    if not checks:
+        reason = f"no check named {' / '.join(ev.names)} reported on this commit"
+        return pending(reason + " yet") if ev.missing == "pending" else failed(reason)
+    done = [c for c in checks if c.completed]
+    if not done:
+        return pending(", ".join(c.name for c in checks) + " still running")
+    for check in done:
+        value = extract(check.text, ev.pattern, ev.unit)
+        if value is None:
+            continue
+        shown = f"{value:g}{' ' + ev.unit if ev.unit else ''}"
+        if _OPS[ev.op](value, ev.threshold):
+            return passed(f"{check.name}: {shown} ({want})")
+        return failed(f"{check.name}: {shown}, needs {want}", f"Bring it to {want}.")
+    return failed(
+        f"no number found in the output of {', '.join(c.name for c in done)}",
+        "Make the job print the figure in its summary or status description.",
+    )

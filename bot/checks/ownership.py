@@ -1,0 +1,72 @@
+"""TeamOwnership: which teams a change touches, from config paths or the repository's CODEOWNERS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from codeowners import CodeOwners
+
+from ..config import Config
+from .paths import PathSet
+
+
+@dataclass(frozen=True)
+class TeamOwnership:
+    teams: dict[str, list[str]]  # team key -> a few of the paths that make it touched
+    source: str  # "config" | "codeowners" | "codeowners+config"
+
+    @property
+    def touched(self) -> list[str]:
+        return list(self.teams)
+
+
+@lru_cache(maxsize=64)
+def _codeowners(text: str) -> CodeOwners:
+    return CodeOwners(text)
+
+
+def _handle_to_team(config: Config) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for key, team in config.teams.items():
+        for handle in team.codeowners:
+            mapping[handle.lower()] = key
+    return mapping
+
+
+def _from_codeowners(paths: PathSet, text: str, config: Config) -> tuple[dict[str, list[str]], list[str]]:
+    """Teams per CODEOWNERS, and the paths it gives no configured team."""
+    owners = _codeowners(text)
+    handles = _handle_to_team(config)
+    teams: dict[str, list[str]] = {}
+    unowned: list[str] = []
+    for path in paths.paths:
+        keys = {handles[h.lower()] for _kind, h in owners.of(path) if h.lower() in handles}
+        if not keys:
+            unowned.append(path)
+        for key in keys:
+            teams.setdefault(key, []).append(path)
+    return teams, unowned
+
+
+def _from_config(paths: PathSet, config: Config) -> dict[str, list[str]]:
+    teams: dict[str, list[str]] = {}
+    for key, team in config.teams.items():
+        if team.paths and paths.any_match(team.paths):
+            teams[key] = paths.matching(team.paths)[:5]
+    return teams
+
+
+def team_ownership(paths: PathSet, config: Config, codeowners: str | None) -> TeamOwnership:
+    """Teams touched. With ``ownership_source: codeowners`` (the default) CODEOWNERS decides where
+    it names a configured team; paths it leaves to nobody fall back to the config's team paths."""
+    if codeowners and config.review.ownership_source == "codeowners":
+        teams, unowned = _from_codeowners(paths, codeowners, config)
+        if unowned:
+            for key, found in _from_config(PathSet(unowned), config).items():
+                teams.setdefault(key, []).extend(found)
+        source = "codeowners+config" if unowned else "codeowners"
+    else:
+        teams, source = _from_config(paths, config), "config"
+    ordered = {k: teams[k][:5] for k in config.teams if k in teams}  # config order, stable output
+    return TeamOwnership(ordered, source)

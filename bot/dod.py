@@ -1,0 +1,102 @@
+"""The DoD use case: gather what the rules need, judge, report, converge labels and review requests.
+
+Used by webhooks, by ``/nexus dod`` and by the dry run (``nexus-bot check``, which never publishes).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from .checks import Context, evaluate
+from .checks.approvals import teams_missing_approval
+from .checks.facts import Facts
+from .checks.linked_ready import closed_items
+from .config import Config, ConfigError
+from .forges.base import Forge, ForgeError, Report
+from .lookups import Lookups
+from .model import PullRequest, Verdict
+from .report import render
+from .store import Store
+from .waivers import waivers_from
+
+log = logging.getLogger("nexus.dod")
+
+
+@dataclass
+class Assessment:
+    pr: PullRequest
+    config: Config | None
+    verdict: Verdict
+    report: Report
+    facts: Facts | None
+
+
+async def assess(forge: Forge, where: str, lookups: Lookups, repo: str, number: int, *, details_url: str | None = None) -> Assessment:
+    pr = await forge.pull_request(repo, number)
+    try:
+        config = await lookups.config_for(forge, where, repo, pr.base_ref)
+    except ConfigError as exc:
+        verdict = Verdict(head_sha=pr.head_sha, config_error=str(exc))
+        return Assessment(pr, None, verdict, render(verdict, lookups.org), None)
+    if config.review.ownership_source == "codeowners":
+        pr = replace(pr, codeowners=await lookups.codeowners(forge, where, repo, pr.base_ref))
+    facts = Facts.of(pr, config)
+    members = {}
+    if facts.cross_team:
+        for team in facts.teams:
+            if not config.teams[team].members:
+                members[team] = await lookups.members(forge, where, pr.owner, config.team_slug(team))
+    linked: dict[str, bool | None] = {}
+    for ref in closed_items(pr.body, pr.repo)[:10]:
+        linked[ref] = await _is_ready(forge, ref, config)
+    context = Context(members=members, waivers=waivers_from(pr.comments, forge.bot_login), linked_ready=linked)
+    verdict = evaluate(pr, config, context)
+    url = details_url.format(repo=repo, number=number) if details_url else None
+    sticky = forge.name != "github" or config.reporting.sticky_comment_github
+    return Assessment(pr, config, verdict, render(verdict, config, target_url=url, sticky=sticky), Facts.of(pr, config, context))
+
+
+async def _is_ready(forge: Forge, ref: str, config: Config) -> bool | None:
+    repo, _, number = ref.rpartition("#")
+    try:
+        issue = await forge.issue(repo, int(number))
+    except ForgeError as exc:
+        if exc.status in (404, 410, 403):
+            return None
+        raise
+    return config.labels.ready in issue.labels
+
+
+async def publish(forge: Forge, store: Store, a: Assessment) -> None:
+    """Post the verdict, then converge the labels and review requests the bot owns."""
+    await forge.publish_verdict(a.pr, a.report)
+    if a.config is None or a.facts is None or a.pr.state != "open":
+        return
+    config, facts, pr = a.config, a.facts, a.pr
+    owned = store.marks(forge.name, pr.repo, pr.number, "label")
+    wanted = {config.team_label(t) for t in facts.teams}
+    if len(facts.teams) >= 2:
+        wanted.add(config.labels.cross_team)
+    add = wanted - set(pr.labels)
+    remove = (owned - wanted) & set(pr.labels)  # only labels the bot itself added
+    if add or remove:
+        colors = {label: label_color(config, label) for label in add}
+        await forge.set_labels(pr.repo, pr.number, add, remove, colors)
+    store.mark(forge.name, pr.repo, pr.number, "label", add)
+    store.mark(forge.name, pr.repo, pr.number, "label", owned - wanted, present=False)
+    if config.review.request_reviews and facts.cross_team:
+        asked = store.marks(forge.name, pr.repo, pr.number, "review-request")
+        teams = [t for t in teams_missing_approval(facts) if config.team_slug(t) not in asked]
+        if teams:
+            slugs = [config.team_slug(t) for t in teams]
+            await forge.request_reviews(pr.repo, pr.number, slugs)
+            store.mark(forge.name, pr.repo, pr.number, "review-request", set(slugs))
+
+
+def label_color(config: Config, label: str) -> str:
+    colors = config.labels.colors
+    if label in colors:
+        return colors[label]
+    family = label.split(":", 1)[0] + ":*" if ":" in label else None
+    return colors.get(family, "ededed") if family else "ededed"

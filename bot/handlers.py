@@ -1,0 +1,110 @@
+"""What each event leads to. Routing is declarative: the table says which events trigger what.
+
+A batch is every event of one pull request or issue that arrived within the coalescing window: the
+commands in its comments are answered one by one, then the DoD and the Ready verdicts are computed
+once, from the forge's latest state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from .dod import assess, publish
+from .events import Event
+from .forges.base import Forge
+from .lookups import Lookups
+from .settings import Settings
+from .store import Store
+
+log = logging.getLogger("nexus.handlers")
+
+DOD, READY, COMMANDS = "dod", "ready", "commands"
+
+ROUTES: dict[tuple[str, str], str] = {
+    **{("pull_request", a): DOD for a in (
+        "opened", "synchronize", "reopened", "edited", "labeled", "unlabeled", "ready_for_review",
+        "review_requested")},
+    **{("pull_request_review", a): DOD for a in ("submitted", "edited", "dismissed")},
+    **{("check", a): DOD for a in ("completed", "rerequested", "pending")},
+    **{("issues", a): READY for a in ("opened", "edited", "labeled", "unlabeled", "reopened")},
+    ("issue_comment", "created"): COMMANDS,
+}
+
+
+def route(event: Event) -> str | None:
+    """What the event triggers, or None when it cannot change anything the bot owns."""
+    if event.from_this_bot:
+        return None
+    what = ROUTES.get((event.name, event.action))
+    if what == READY and event.is_pull_request:
+        return None  # pull requests are not judged for Ready
+    return what
+
+
+def ignore_reason(event: Event) -> str | None:
+    if event.from_this_bot:
+        return "ignored: caused by the bot itself"
+    if event.name in ("ping", "installation", "installation_repositories"):
+        return f"ok: {event.name}"
+    if route(event) is None:
+        return f"ignored: {event.name}.{event.action} does not change a verdict"
+    return None
+
+
+class TimedForge:
+    """Counts the adapter calls made for one batch and the time spent waiting on the forge."""
+
+    def __init__(self, forge: Forge):
+        self._forge = forge
+        self.calls = 0
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._forge, name)
+        if not callable(attr) or name.startswith("_"):
+            return attr
+
+        async def timed(*args, **kwargs):
+            started = time.perf_counter()
+            self.calls += 1
+            try:
+                return await attr(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        return timed
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    lookups: Lookups
+    commands: Callable[..., Awaitable[bool]] | None = None  # (services, forge, where, event) -> DoD re-run wanted
+    ready: Callable[..., Awaitable[None]] | None = None  # (services, forge, where, repo, number)
+
+
+async def process_batch(services: Services, forge: Forge, where: str, events: list[Event]) -> str:
+    """Handle one coalesced batch; returns a short outcome for the audit log."""
+    first = events[0]
+    wants = {route(e) for e in events}
+    done = []
+    if COMMANDS in wants and services.commands:
+        for event in (e for e in events if route(e) == COMMANDS):
+            if await services.commands(services, forge, where, event):
+                wants.add(DOD if event.is_pull_request else READY)
+        done.append("commands")
+    if DOD in wants and first.number is not None:
+        a = await assess(forge, where, services.lookups, first.repo, first.number, details_url=services.settings.details_url)
+        if a.pr.state == "open":
+            await publish(forge, services.store, a)
+            done.append(f"dod {a.verdict.state.value}")
+        else:
+            done.append("dod skipped: pull request closed")
+    if READY in wants and services.ready and first.number is not None:
+        await services.ready(services, forge, where, first.repo, first.number)
+        done.append("ready")
+    return ", ".join(done) or "nothing to do"

@@ -1,0 +1,146 @@
+"""Settings from the environment (or a ``.env`` file), with the names Probot apps use where one exists.
+
+Secrets (private key, tokens, webhook secrets) are read here and nowhere else, and ``repr`` never
+shows them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Secret(str):
+    """A string that never prints itself."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@dataclass(frozen=True)
+class ForgejoInstance:
+    name: str  # "default", or the NAME of FORGEJO_<NAME>_URL; webhooks arrive at /webhooks/forgejo[/NAME]
+    url: str
+    token: Secret = field(repr=False)
+    webhook_secret: Secret = field(repr=False)
+
+
+# name, meaning: `nexus-bot serve --help` prints this table
+DOCUMENTED = [
+    ("APP_ID", "GitHub App id"),
+    ("PRIVATE_KEY", "GitHub App private key (PEM text), or PRIVATE_KEY_PATH: a file holding it"),
+    ("WEBHOOK_SECRET", "secret of the GitHub webhook (HMAC-SHA256)"),
+    ("GITHUB_API_URL", "GitHub API base URL (default https://api.github.com; GHES: https://HOST/api/v3)"),
+    ("GITHUB_TOKEN", "a token for `nexus-bot check` (dry run), or to run without a GitHub App"),
+    ("APP_SLUG", "the app's slug, to skip one GET /app at start (optional)"),
+    ("FORGEJO_URL", "Forgejo/Gitea base URL, e.g. https://codeberg.org"),
+    ("FORGEJO_TOKEN", "Forgejo/Gitea token of the bot user"),
+    ("FORGEJO_WEBHOOK_SECRET", "secret of the Forgejo/Gitea webhook"),
+    ("FORGEJO_INSTANCES", "more instances: NAME1,NAME2 with FORGEJO_<NAME>_URL/_TOKEN/_WEBHOOK_SECRET"),
+    ("PORT", "HTTP port (default 3000)"),
+    ("HOST", "HTTP address (default 0.0.0.0)"),
+    ("LOG_LEVEL", "debug | info | warn | error (default info)"),
+    ("DATABASE_PATH", "SQLite file for the queue and the bot's state (default ./nexus-bot.sqlite3)"),
+    ("NEXUS_CONFIG", "the organisation config (default: the embedded config/dod.yml)"),
+    ("WORKERS", "concurrent evaluations (default 4)"),
+    ("COALESCE_SECONDS", "events for one PR/issue within this window give one evaluation (default 2)"),
+    ("DELIVERY_TTL_HOURS", "how long delivery ids are remembered against redeliveries (default 24)"),
+    ("MAX_BODY_BYTES", "largest webhook body accepted (default 26214400, GitHub's 25 MB)"),
+    ("DETAILS_URL", "link shown with the status, e.g. https://nexus.example.org (optional)"),
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: int | None = None
+    private_key: Secret | None = field(default=None, repr=False)
+    webhook_secret: Secret | None = field(default=None, repr=False)
+    github_api_url: str = "https://api.github.com"
+    github_token: Secret | None = field(default=None, repr=False)
+    app_slug: str | None = None
+    forgejo: tuple[ForgejoInstance, ...] = ()
+    port: int = 3000
+    host: str = "0.0.0.0"
+    log_level: str = "info"
+    database_path: str = "nexus-bot.sqlite3"
+    config_path: str | None = None
+    workers: int = 4
+    coalesce_seconds: float = 2.0
+    delivery_ttl_hours: float = 24.0
+    max_body_bytes: int = 25 * 1024 * 1024
+    details_url: str | None = None
+    retry_base_seconds: float = 1.0  # first backoff of work that failed on a forge error
+    retry_max_seconds: float = 300.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, dotenv: bool = True) -> "Settings":
+        if env is None:
+            if dotenv:
+                load_dotenv(override=False)
+            env = dict(os.environ)
+        get = lambda k: (env.get(k) or "").strip() or None  # noqa: E731
+
+        key = get("PRIVATE_KEY")
+        if not key and get("PRIVATE_KEY_PATH"):
+            try:
+                key = Path(get("PRIVATE_KEY_PATH")).read_text()
+            except OSError as exc:
+                raise SettingsError(f"PRIVATE_KEY_PATH: cannot read the key file ({exc.strerror})") from None
+        if key:
+            key = key.replace("\\n", "\n")  # keys pasted into one-line env values
+
+        def number(name: str, default, kind=int):
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                return kind(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+
+        instances = []
+        if get("FORGEJO_URL"):
+            instances.append(_instance(get, "default", ""))
+        for name in (get("FORGEJO_INSTANCES") or "").split(","):
+            if name.strip():
+                instances.append(_instance(get, name.strip().lower(), name.strip().upper() + "_"))
+
+        return cls(
+            app_id=number("APP_ID", None),
+            private_key=Secret(key) if key else None,
+            webhook_secret=Secret(get("WEBHOOK_SECRET")) if get("WEBHOOK_SECRET") else None,
+            github_api_url=(get("GITHUB_API_URL") or cls.github_api_url).rstrip("/"),
+            github_token=Secret(get("GITHUB_TOKEN")) if get("GITHUB_TOKEN") else None,
+            app_slug=get("APP_SLUG"),
+            forgejo=tuple(instances),
+            port=number("PORT", 3000),
+            host=get("HOST") or "0.0.0.0",
+            log_level=(get("LOG_LEVEL") or "info").lower(),
+            database_path=get("DATABASE_PATH") or "nexus-bot.sqlite3",
+            config_path=get("NEXUS_CONFIG"),
+            workers=max(1, number("WORKERS", 4)),
+            coalesce_seconds=number("COALESCE_SECONDS", 2.0, float),
+            delivery_ttl_hours=number("DELIVERY_TTL_HOURS", 24.0, float),
+            max_body_bytes=number("MAX_BODY_BYTES", 25 * 1024 * 1024),
+            details_url=get("DETAILS_URL"),
+            retry_base_seconds=number("RETRY_BASE_SECONDS", 1.0, float),
+            retry_max_seconds=number("RETRY_MAX_SECONDS", 300.0, float),
+        )
+
+    def forgejo_instance(self, name: str) -> ForgejoInstance | None:
+        return next((i for i in self.forgejo if i.name == name), None)
+
+
+def _instance(get, name: str, infix: str) -> ForgejoInstance:
+    url, token, secret = (get(f"FORGEJO_{infix}{k}") for k in ("URL", "TOKEN", "WEBHOOK_SECRET"))
+    missing = [k for k, v in (("URL", url), ("TOKEN", token), ("WEBHOOK_SECRET", secret)) if not v]
+    if missing:
+        raise SettingsError(f"Forgejo instance {name!r}: FORGEJO_{infix}{missing[0]} is not set")
+    return ForgejoInstance(name, url.rstrip("/"), Secret(token), Secret(secret))

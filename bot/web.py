@@ -1,0 +1,186 @@
+"""The web layer: verify, deduplicate, persist, answer. Nothing else happens before the 202.
+
+The body is only checked to be JSON (orjson, microseconds); fields are read by the workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable
+
+import orjson
+from aiohttp import web
+
+from .forges import forgejo_webhooks, github_webhooks
+from .settings import Settings
+from .store import Store
+
+log = logging.getLogger("nexus.web")
+
+
+@dataclass(frozen=True)
+class Edge:
+    """What the web layer needs to know of one forge's webhooks: headers and the signature check."""
+
+    forge: str
+    event_headers: tuple[str, ...]  # first present wins
+    delivery_headers: tuple[str, ...]
+    signature_headers: tuple[str, ...]
+    verify: Callable[[bytes, bytes, str | None], bool]
+    events: frozenset[str]
+
+
+GITHUB = Edge(
+    forge="github",
+    event_headers=("X-GitHub-Event",),
+    delivery_headers=("X-GitHub-Delivery",),
+    signature_headers=("X-Hub-Signature-256",),
+    verify=github_webhooks.verify,
+    events=frozenset(
+        {"pull_request", "pull_request_review", "check_run", "check_suite", "status", "issues",
+         "issue_comment", "ping", "installation", "installation_repositories"}
+    ),
+)
+
+# Forgejo also sends X-GitHub-Event and X-Hub-Signature-256: never trust those here.
+FORGEJO = Edge(
+    forge="forgejo",
+    event_headers=("X-Forgejo-Event-Type", "X-Gitea-Event-Type", "X-Forgejo-Event", "X-Gitea-Event"),
+    delivery_headers=("X-Forgejo-Delivery", "X-Gitea-Delivery"),
+    signature_headers=("X-Forgejo-Signature", "X-Gitea-Signature"),
+    verify=forgejo_webhooks.verify,
+    events=frozenset(
+        {"pull_request", "pull_request_sync", "pull_request_label", "pull_request_review_approved",
+         "pull_request_review_rejected", "pull_request_review_comment", "pull_request_review_request",
+         "pull_request_comment", "pull_request_assign", "pull_request_milestone", "issues", "issue_comment",
+         "issue_label", "issue_assign", "issue_milestone", "status", "pull_request_approved",
+         "pull_request_rejected"}
+    ),
+)
+
+KEPT_HEADERS = ("content-type", "user-agent")
+
+
+def _first(request: web.Request, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = request.headers.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+class Accepting:
+    """Latency of accepting, for /metrics (p50/p95/p99 of the last 10,000 deliveries)."""
+
+    def __init__(self) -> None:
+        self.samples: deque[float] = deque(maxlen=10_000)
+        self.counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+
+    def percentiles(self) -> dict[str, float]:
+        data = sorted(self.samples)
+        if not data:
+            return {}
+        pick = lambda q: round(data[min(len(data) - 1, int(q * len(data)))] * 1000, 3)  # noqa: E731
+        return {"p50_ms": pick(0.5), "p95_ms": pick(0.95), "p99_ms": pick(0.99)}
+
+
+async def receive(request: web.Request, edge: Edge, secret: bytes | None, instance: str) -> web.Response:
+    app = request.app
+    started = time.perf_counter()
+    stats: Accepting = app["accepting"]
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        stats.counts["rejected"] += 1
+        return _error(413, f"body larger than {app['settings'].max_body_bytes} bytes")
+    signature = _first(request, edge.signature_headers)
+    if not secret or not edge.verify(secret, body, signature):
+        stats.counts["rejected"] += 1
+        reason = "no webhook secret is configured for this forge" if not secret else "invalid or missing signature"
+        return _error(401, reason)
+    event = _first(request, edge.event_headers)
+    if not event:
+        stats.counts["rejected"] += 1
+        return _error(400, f"missing {edge.event_headers[0]} header")
+    if event not in edge.events:
+        stats.counts["rejected"] += 1
+        return _error(400, f"event {event[:60]!r} is not handled by nexus-bot; unsubscribe it in the webhook settings")
+    delivery = _first(request, edge.delivery_headers)
+    if not delivery:
+        stats.counts["rejected"] += 1
+        return _error(400, f"missing {edge.delivery_headers[0]} header")
+    ctype = request.headers.get("Content-Type", "")
+    if not ctype.startswith("application/json"):
+        stats.counts["rejected"] += 1
+        return _error(415, "content type must be application/json (set it in the webhook settings)")
+    try:
+        if not isinstance(orjson.loads(body), dict):
+            raise ValueError("not an object")
+    except (orjson.JSONDecodeError, ValueError) as exc:
+        stats.counts["rejected"] += 1
+        return _error(400, f"body is not a JSON object: {str(exc)[:120]}")
+    headers = {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("x-") or k.lower() in KEPT_HEADERS}
+    try:
+        new = await app["store"].accept(edge.forge, instance, delivery, headers, body)
+    except Exception:
+        log.exception("could not persist delivery %s", delivery)
+        return _error(503, "the bot could not store the delivery; retry later")
+    stats.samples.append(time.perf_counter() - started)
+    stats.counts["accepted" if new else "duplicate"] += 1
+    if not new:
+        return web.json_response({"duplicate": delivery}, status=200)
+    return web.json_response({"accepted": delivery}, status=202)
+
+
+async def github(request: web.Request) -> web.Response:
+    secret = request.app["settings"].webhook_secret
+    return await receive(request, GITHUB, secret.encode() if secret else None, "github")
+
+
+async def forgejo(request: web.Request) -> web.Response:
+    name = request.match_info.get("instance", "default")
+    instance = request.app["settings"].forgejo_instance(name)
+    if instance is None:
+        return _error(404, f"no Forgejo instance named {name!r} is configured")
+    return await receive(request, FORGEJO, instance.webhook_secret.encode(), name)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    store: Store = request.app["store"]
+    try:
+        queue = store.counts()
+    except Exception as exc:  # the database is what health means here
+        return web.json_response({"status": "unhealthy", "error": str(exc)[:200]}, status=503)
+    return web.json_response({"status": "ok", "queue": queue})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    stats: Accepting = request.app["accepting"]
+    worker = request.app.get("worker")
+    return web.json_response(
+        {
+            "accept": {**stats.counts, **stats.percentiles()},
+            "queue": request.app["store"].counts(),
+            "work": worker.stats() if worker else {},
+        }
+    )
+
+
+def make_app(settings: Settings, store: Store) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app["settings"] = settings
+    app["store"] = store
+    app["accepting"] = Accepting()
+    app.router.add_post("/webhooks/github", github)
+    app.router.add_post("/webhooks/forgejo", forgejo)
+    app.router.add_post("/webhooks/forgejo/{instance}", forgejo)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app

@@ -1,0 +1,252 @@
+"""Workers: take accepted deliveries from the durable queue, coalesce them per pull request or issue,
+and process each batch once, with the forge's latest state.
+
+Guarantees: a delivery is marked done only after its effect is published; a forge failure puts it
+back in the queue with exponential backoff and jitter; work in flight at a crash is redone after the
+restart (``Store.recover``); an event arriving while its entity is being processed gets a later
+evaluation, never a stale one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from . import audit
+from .events import Event, PayloadError
+from .forges.base import ForgeError
+from .forges.registry import Forges
+from .handlers import Services, TimedForge, ignore_reason, process_batch
+from .store import Delivery, Store
+
+log = logging.getLogger("nexus.worker")
+
+
+@dataclass
+class Batch:
+    key: tuple
+    items: list[tuple[Event, Delivery]] = field(default_factory=list)
+    due: bool = False  # the window has closed
+
+
+class Worker:
+    def __init__(self, services: Services, forges: Forges):
+        self.services = services
+        self.store: Store = services.store
+        self.forges = forges
+        self.settings = services.settings
+        self.window = self.settings.coalesce_seconds
+        self.slots = asyncio.Semaphore(self.settings.workers)
+        self.waiting: dict[tuple, Batch] = {}  # collecting events, or due and waiting for its entity
+        self.running: dict[tuple, asyncio.Task] = {}
+        self.shares: dict[str, int] = {}  # delivery id -> batches it is still part of
+        self.failed_shares: dict[str, str] = {}
+        self.stopping = False
+        self.own_ms: deque[float] = deque(maxlen=10_000)
+        self.processed = 0
+        self.evaluations = 0
+        self._task: asyncio.Task | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        recovered = self.store.recover()
+        if recovered:
+            log.info("recovered %d deliveries that were in flight", recovered)
+        self._task = asyncio.create_task(self._loop(), name="nexus-worker")
+
+    async def stop(self, timeout: float = 25.0) -> None:
+        """Stop taking work; finish what runs (up to ``timeout``); hand back the rest."""
+        self.stopping = True
+        self.store.new_work.set()
+        if self._task:
+            await self._task
+        for batch in self.waiting.values():
+            self.store.release([d.id for _, d in batch.items])
+        self.waiting.clear()
+        if self.running:
+            done, pending = await asyncio.wait(list(self.running.values()), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def idle(self) -> None:
+        """Wait until the queue has nothing due and nothing runs (tests, benchmarks)."""
+        while True:
+            due = self.store.next_due()
+            if not self.waiting and not self.running and (due is None or due > time.time() + 0.05):
+                if not self.store.counts().get("working"):
+                    return
+            await asyncio.sleep(0.02)
+
+    def stats(self) -> dict:
+        data = sorted(self.own_ms)
+        pick = lambda q: round(data[min(len(data) - 1, int(q * len(data)))], 2) if data else None  # noqa: E731
+        return {
+            "processed": self.processed,
+            "evaluations": self.evaluations,
+            "own_ms_p50": pick(0.5),
+            "own_ms_p95": pick(0.95),
+            "own_ms_p99": pick(0.99),
+            **self.services.lookups.stats(),
+        }
+
+    # ---- taking work -------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        purge_at = 0.0
+        while not self.stopping:
+            try:
+                deliveries = self.store.claim(200)
+            except Exception:
+                log.exception("could not read the queue")
+                await asyncio.sleep(1)
+                continue
+            for delivery in deliveries:
+                await self._ingest(delivery)
+            if time.time() > purge_at:
+                self.store.purge(self.settings.delivery_ttl_hours * 3600)
+                purge_at = time.time() + 300
+            if deliveries:
+                await asyncio.sleep(0)
+                continue
+            self.store.new_work.clear()
+            due = self.store.next_due()
+            timeout = 1.0 if due is None else min(1.0, max(0.01, due - time.time()))
+            try:
+                await asyncio.wait_for(self.store.new_work.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _ingest(self, delivery: Delivery) -> None:
+        started = time.perf_counter()
+        event = None
+        try:
+            event = await self.forges.parse(delivery)
+            reason = ignore_reason(event)
+            if reason:
+                self._finish(delivery, event, reason, started)
+                return
+            forge = self.forges.for_event(event)
+            keys = await self._entities(event, forge)
+        except PayloadError as exc:
+            self._finish(delivery, event, f"rejected: {exc}", started, state="failed")
+            return
+        except ForgeError as exc:
+            self._retry(delivery, event, exc)
+            return
+        except Exception as exc:  # a bug must not stop the queue
+            log.exception("could not take delivery %s", delivery.id)
+            self._finish(delivery, event, f"error: {type(exc).__name__}: {exc}", started, state="failed")
+            return
+        if not keys:
+            self._finish(delivery, event, "ignored: no open pull request for this commit", started)
+            return
+        self.shares[delivery.id] = len(keys)
+        for key, ev in keys:
+            batch = self.waiting.get(key)
+            if batch is None:  # a due batch still waiting for its entity takes late events too
+                batch = self.waiting[key] = Batch(key)
+                asyncio.get_running_loop().call_later(self.window, self._close_window, key, batch)
+            batch.items.append((ev, delivery))
+
+    async def _entities(self, event: Event, forge) -> list[tuple[tuple, Event]]:
+        """The (entity key, event) pairs this event concerns; check events may name no PR."""
+        from dataclasses import replace
+
+        where = event.instance or event.forge
+        if event.number is not None:
+            return [(event.entity, event)]
+        if event.name == "check" and event.repo and event.head_sha:
+            numbers = list(event.pr_numbers) or await self.services.lookups.pulls_for_commit(
+                forge, where, event.repo, event.head_sha)
+            return [((where, event.repo, n), replace(event, number=n, is_pull_request=True)) for n in numbers]
+        return []
+
+    # ---- running batches ---------------------------------------------------------------------
+
+    def _close_window(self, key: tuple, batch: Batch) -> None:
+        batch.due = True
+        if self.stopping or self.waiting.get(key) is not batch:
+            return
+        if key not in self.running:
+            self._launch(key)
+
+    def _launch(self, key: tuple) -> None:
+        batch = self.waiting.pop(key)
+        self.running[key] = asyncio.create_task(self._run(batch), name=f"batch {key}")
+
+    async def _run(self, batch: Batch) -> None:
+        try:
+            async with self.slots:
+                await self._process(batch)
+        finally:
+            self.running.pop(batch.key, None)
+            nxt = self.waiting.get(batch.key)
+            if nxt is not None and nxt.due and not self.stopping:
+                self._launch(batch.key)
+
+    async def _process(self, batch: Batch) -> None:
+        events = [e for e, _ in batch.items]
+        first = events[0]
+        started = time.perf_counter()
+        forge = TimedForge(self.forges.for_event(first))
+        where = first.instance or first.forge
+        try:
+            outcome = await process_batch(self.services, forge, where, events)
+        except ForgeError as exc:
+            for event, delivery in batch.items:
+                self._share_done(delivery, event, None, exc, started, forge, len(events))
+            return
+        except asyncio.CancelledError:
+            self.store.release([d.id for _, d in batch.items])
+            raise
+        except Exception as exc:
+            log.exception("batch %s failed", batch.key)
+            outcome = f"error: {type(exc).__name__}: {exc}"
+            for event, delivery in batch.items:
+                self.failed_shares[delivery.id] = outcome
+        self.evaluations += 1
+        elapsed = time.perf_counter() - started
+        self.own_ms.append(max(0.0, elapsed - forge.seconds) * 1000)
+        for event, delivery in batch.items:
+            self._share_done(delivery, event, outcome, None, started, forge, len(events))
+
+    def _share_done(self, delivery, event, outcome, error, started, forge, size) -> None:
+        if error is not None:
+            self.failed_shares[delivery.id] = f"retry: {error}"
+        left = self.shares.get(delivery.id, 1) - 1
+        if left > 0:
+            self.shares[delivery.id] = left
+            return
+        self.shares.pop(delivery.id, None)
+        failed = self.failed_shares.pop(delivery.id, None)
+        if failed and failed.startswith("retry:"):
+            self._retry(delivery, event, error or ForgeError(failed), forge=forge)
+            return
+        state = "failed" if failed else "done"
+        self._finish(delivery, event, failed or outcome, started, state=state, forge=forge, batch=size)
+
+    def _finish(self, delivery, event, outcome, started, state="done", forge=None, batch=1) -> None:
+        self.store.finish(delivery.id, outcome, state)
+        self.processed += 1
+        audit.record(
+            delivery.id.rsplit(":", 1)[-1], delivery.forge, event, outcome,
+            api_calls=forge.calls if forge else 0,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            forge_ms=forge.seconds * 1000 if forge else 0.0,
+            batch=batch, attempts=delivery.attempts,
+        )
+
+    def _retry(self, delivery, event, error, forge=None) -> None:
+        base, cap = self.settings.retry_base_seconds, self.settings.retry_max_seconds
+        delay = min(cap, base * 2 ** min(delivery.attempts - 1, 20)) * random.uniform(0.5, 1.0)
+        if isinstance(error, ForgeError) and error.retry_after:
+            delay = max(delay, min(error.retry_after, cap))
+        self.store.retry(delivery.id, delay, f"retry in {delay:.1f}s: {error}")
+        audit.record(delivery.id.rsplit(":", 1)[-1], delivery.forge, event, f"retry in {delay:.1f}s: {error}",
+                     api_calls=forge.calls if forge else 0, attempts=delivery.attempts)

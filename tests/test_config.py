@@ -1,0 +1,106 @@
+"""The organisation config and a repository's override: valid, merged, and errors that say where."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from bot.cli import main
+from bot.config import ConfigError, default_config_text, load_config
+
+REPO = ".github/nexus.yml"
+
+
+def load_override(text: str):
+    return load_config(default_config_text(), (REPO, text))
+
+
+def test_embedded_config_has_the_23_items_and_team_additions():
+    config = load_config(default_config_text())
+    numbers = sorted(i.number for i in config.items if i.number)
+    assert numbers == list(range(1, 24))
+    assert {i.id for i in config.items if i.category == "team"} >= {"backend-openapi", "frontend-a11y",
+                                                                   "infra-terraform-plan", "ia-edge-arm64"}
+    assert list(config.teams) == ["backend", "frontend", "infra", "ia"]
+
+
+def test_override_merges_items_by_id_and_adds_new_ones():
+    config = load_override(
+        "teams:\n  data:\n    paths: [data/]\n"
+        "items:\n"
+        "  - id: changelog\n    severity: advisory\n"
+        "  - id: po-signoff\n    title: PO signed off\n    category: code\n"
+        "    evidence: {kind: label, present: [po-ok]}\n"
+    )
+    by_id = {i.id: i for i in config.items}
+    assert by_id["changelog"].severity == "advisory" and by_id["changelog"].evidence[0].kind == "files"
+    assert by_id["po-signoff"].evidence[0].kind == "label"
+    assert "data" in config.teams and "backend" in config.teams
+
+
+ERROR_CASES = [
+    ("bad number", "items:\n  - id: coverage\n    evidence: {kind: metric, names: [x], op: '>=', threshold: lots}\n",
+     3, "items[coverage].evidence.threshold", "valid number"),
+    ("misspelt setting", "review:\n  min_approvals: 1\n  dismis_stale: true\n", 3, "review.dismis_stale", "unknown setting"),
+    ("not YAML", "review: [\n", 2, None, "not valid YAML"),
+    ("unknown evidence kind", "items:\n  - id: lint\n    evidence: {kind: vibes}\n", 3, "items[lint].evidence", "kind"),
+    ("unknown category", "items:\n  - id: x\n    title: X\n    category: nope\n    evidence: {kind: label, present: [a]}\n",
+     4, "items[x].category", "not a category"),
+    ("unknown team", "items:\n  - id: tests\n    when: {teams_any: [qa]}\n", 3, "items[tests].when.teams_any", "not a team"),
+    ("bad regex", "items:\n  - id: gdpr\n    evidence: {kind: section, heading: '(unclosed'}\n", 3, "items[gdpr].evidence.heading", "regular expression"),
+    ("a list at the top", "- a\n- b\n", 1, None, "mapping"),
+    ("duplicate key", "review:\n  min_approvals: 1\n  min_approvals: 2\n", 3, None, "not valid YAML"),
+    ("bad item id", "items:\n  - id: Bad Id\n    title: x\n    category: code\n    evidence: {kind: label, present: [a]}\n",
+     2, "items[Bad Id].id", "pattern"),
+]
+
+
+@pytest.mark.parametrize("name,text,line,field,words", ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
+def test_errors_name_file_line_and_field(name, text, line, field, words):
+    with pytest.raises(ConfigError) as info:
+        load_override(text)
+    err = info.value
+    assert err.file == REPO and err.line == line, str(err)
+    if field:
+        assert err.field == field, str(err)
+    assert words in str(err)
+    assert str(err).startswith(f"{REPO}:{line}")
+
+
+def test_oversized_config_is_refused():
+    with pytest.raises(ConfigError, match="larger than"):
+        load_override("x: " + "a" * 600_000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_gives_a_config_or_a_config_error(text):
+    try:
+        load_override(text)
+    except ConfigError as exc:
+        assert str(exc).startswith(REPO)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+                    max_leaves=12))
+def test_any_yaml_structure_gives_a_config_or_a_config_error(data):
+    import json
+
+    try:
+        load_override("items:\n  - " + json.dumps(data) + "\nreview: " + json.dumps(data) + "\n")
+    except ConfigError:
+        pass
+
+
+def test_cli_config_check(tmp_path, capsys):
+    good = tmp_path / "nexus.yml"
+    good.write_text("review:\n  min_approvals: 2\n")
+    bad = tmp_path / "broken.yml"
+    bad.write_text("review:\n  min_approvals: -1\n")
+    assert main(["config", "check", str(good)]) == 0
+    assert main(["config", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:2: review.min_approvals:" in err
+    assert main(["config", "check", "config/dod.yml"]) == 0
