@@ -32,7 +32,10 @@ class Assessment:
     facts: Facts | None
 
 
-async def assess(forge: Forge, where: str, lookups: Lookups, repo: str, number: int, *, details_url: str | None = None) -> Assessment:
+async def assess(forge: Forge, where: str, lookups: Lookups, repo: str, number: int, *,
+                 details_url: str | None = None, waiver_changes: dict | None = None) -> Assessment:
+    """Everything the rules need, then the verdict. ``waiver_changes`` (item id -> Waiver, or None
+    for removed) are waivers decided in the comment being answered, not yet in any posted reply."""
     pr = await forge.pull_request(repo, number)
     try:
         config = await lookups.config_for(forge, where, repo, pr.base_ref)
@@ -50,7 +53,9 @@ async def assess(forge: Forge, where: str, lookups: Lookups, repo: str, number: 
     linked: dict[str, bool | None] = {}
     for ref in closed_items(pr.body, pr.repo)[:10]:
         linked[ref] = await _is_ready(forge, ref, config)
-    context = Context(members=members, waivers=waivers_from(pr.comments, forge.bot_login), linked_ready=linked)
+    waivers = {**waivers_from(pr.comments, forge.bot_login), **(waiver_changes or {})}
+    waivers = {item: w for item, w in waivers.items() if w is not None}
+    context = Context(members=members, waivers=waivers, linked_ready=linked)
     verdict = evaluate(pr, config, context)
     url = details_url.format(repo=repo, number=number) if details_url else None
     sticky = forge.name != "github" or config.reporting.sticky_comment_github

@@ -20,7 +20,7 @@ REPO_CONFIG = {
 }
 CODEOWNERS = {
     "github": (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"),
-    "forgejo": ("CODEOWNERS", ".forgejo/CODEOWNERS", ".gitea/CODEOWNERS", "docs/CODEOWNERS"),
+    "forgejo": ("CODEOWNERS", "docs/CODEOWNERS", ".gitea/CODEOWNERS", ".forgejo/CODEOWNERS"),  # Forgejo's order
 }
 
 

@@ -15,7 +15,7 @@ from .handlers import Services
 from .lookups import Lookups
 from .settings import Settings
 from .store import Store
-from .web import make_app
+from .web import SERVICES, WORKER, make_app
 from .worker import Worker
 
 log = logging.getLogger("nexus")
@@ -53,8 +53,8 @@ def build(settings: Settings) -> tuple[web.Application, Worker, Forges, Store]:
     services = Services(settings, store, lookups, commands=handle_comment, ready=run_ready)
     worker = Worker(services, forges)
     app = make_app(settings, store)
-    app["worker"] = worker
-    app["services"] = services
+    app[WORKER] = worker
+    app[SERVICES] = services
     return app, worker, forges, store
 
 

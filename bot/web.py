@@ -63,6 +63,12 @@ FORGEJO = Edge(
 
 KEPT_HEADERS = ("content-type", "user-agent")
 
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+ACCEPTING = web.AppKey("accepting", object)
+WORKER = web.AppKey("worker", object)
+SERVICES = web.AppKey("services", object)
+
 
 def _first(request: web.Request, names: tuple[str, ...]) -> str | None:
     for name in names:
@@ -94,12 +100,12 @@ class Accepting:
 async def receive(request: web.Request, edge: Edge, secret: bytes | None, instance: str) -> web.Response:
     app = request.app
     started = time.perf_counter()
-    stats: Accepting = app["accepting"]
+    stats: Accepting = app[ACCEPTING]
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         stats.counts["rejected"] += 1
-        return _error(413, f"body larger than {app['settings'].max_body_bytes} bytes")
+        return _error(413, f"body larger than {app[SETTINGS].max_body_bytes} bytes")
     signature = _first(request, edge.signature_headers)
     if not secret or not edge.verify(secret, body, signature):
         stats.counts["rejected"] += 1
@@ -128,7 +134,7 @@ async def receive(request: web.Request, edge: Edge, secret: bytes | None, instan
         return _error(400, f"body is not a JSON object: {str(exc)[:120]}")
     headers = {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("x-") or k.lower() in KEPT_HEADERS}
     try:
-        new = await app["store"].accept(edge.forge, instance, delivery, headers, body)
+        new = await app[STORE].accept(edge.forge, instance, delivery, headers, body)
     except Exception:
         log.exception("could not persist delivery %s", delivery)
         return _error(503, "the bot could not store the delivery; retry later")
@@ -140,20 +146,20 @@ async def receive(request: web.Request, edge: Edge, secret: bytes | None, instan
 
 
 async def github(request: web.Request) -> web.Response:
-    secret = request.app["settings"].webhook_secret
+    secret = request.app[SETTINGS].webhook_secret
     return await receive(request, GITHUB, secret.encode() if secret else None, "github")
 
 
 async def forgejo(request: web.Request) -> web.Response:
     name = request.match_info.get("instance", "default")
-    instance = request.app["settings"].forgejo_instance(name)
+    instance = request.app[SETTINGS].forgejo_instance(name)
     if instance is None:
         return _error(404, f"no Forgejo instance named {name!r} is configured")
     return await receive(request, FORGEJO, instance.webhook_secret.encode(), name)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    store: Store = request.app["store"]
+    store: Store = request.app[STORE]
     try:
         queue = store.counts()
     except Exception as exc:  # the database is what health means here
@@ -162,12 +168,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    stats: Accepting = request.app["accepting"]
-    worker = request.app.get("worker")
+    stats: Accepting = request.app[ACCEPTING]
+    worker = request.app.get(WORKER)
     return web.json_response(
         {
             "accept": {**stats.counts, **stats.percentiles()},
-            "queue": request.app["store"].counts(),
+            "queue": request.app[STORE].counts(),
             "work": worker.stats() if worker else {},
         }
     )
@@ -175,9 +181,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 def make_app(settings: Settings, store: Store) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
-    app["settings"] = settings
-    app["store"] = store
-    app["accepting"] = Accepting()
+    app[SETTINGS] = settings
+    app[STORE] = store
+    app[ACCEPTING] = Accepting()
     app.router.add_post("/webhooks/github", github)
     app.router.add_post("/webhooks/forgejo", forgejo)
     app.router.add_post("/webhooks/forgejo/{instance}", forgejo)

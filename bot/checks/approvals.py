@@ -68,9 +68,13 @@ def tally(facts: Facts, ev: ApprovalsEvidence | None = None) -> ReviewTally:
     return ReviewTally(approvers, blockers, ignored, by_team, needed)
 
 
-def teams_missing_approval(facts: Facts) -> list[str]:
-    """Touched teams of a cross-team change that have no approval yet (for review requests)."""
-    return [team for team, who in tally(facts).by_team.items() if not who]
+def teams_missing_approval(facts: Facts, any_change: bool = False) -> list[str]:
+    """Touched teams without an approval from one of their members (for review requests): of a
+    cross-team change only, or of any change with ``any_change``."""
+    if not (facts.cross_team or any_change):
+        return []
+    approvers = {a.lower() for a in tally(facts).approvers}
+    return [team for team in facts.teams if not approvers & members_of(facts, team)]
 
 
 def judge(ev: ApprovalsEvidence, facts: Facts) -> Finding:

@@ -13,20 +13,23 @@ So "#1 priority", "see #12" and a markdown heading "# Title" are not links. Refe
 (fenced blocks and inline `code` spans) and HTML comments are ignored: that is where people quote
 syntax, logs and template hints, not where they declare dependencies.
 
-Pure and linear in the text: a line is read up to its first ``MAX_LINE`` characters.
+Pure, and linear in the text.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
+from functools import lru_cache
+from itertools import islice
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from ..config import Config, ReadyConfig
 
-MAX_LINE = 10_000
+MAX_REFS = 10_000  # references read from one text; the rest are ignored
 GAP = 60  # at most this many characters between a phrase (or the previous reference) and a reference
 
 
@@ -106,8 +109,11 @@ _URL = re.compile(
 )
 _SHORT = re.compile(r"(?<![\w/.#&-])(?:(?P<repo>[\w.-]{1,100}/[\w.-]{1,100}))?#(?P<number>\d{1,9})(?![\d\w])")
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
+_NEWLINE = re.compile(r"\n")
 _SENTENCE_END = re.compile(r"[.;!?](?=\s|$)")
-_LIST_START = re.compile(r"^\s*(?:>\s*)*(?:[-*+•]|\d{1,3}[.)])?\s*(?:\[[ xX]\]\s*)?[*_]*\s*$")
+# what may precede a reference in a list item: quote marks, a bullet, a checkbox, emphasis (every part
+# starts with its own character, so the pattern cannot backtrack)
+_LIST_START = re.compile(r"[\s>]*(?:(?:[-*+•]|\d{1,3}[.)])(?:\s+|$))?(?:\[[ xX]\](?:\s+|$))?[*_]*")
 _TRAILER = re.compile(r"^[\s:*_#)\]>-]*$")
 
 
@@ -119,17 +125,17 @@ class _Ref:
     number: int
 
 
-def _refs(line: str) -> list[_Ref]:
+def _refs(text: str) -> list[_Ref]:
     found: list[_Ref] = []
 
     def url(m: re.Match[str]) -> str:
         found.append(_Ref(m.start(), m.end(), m.group("repo"), int(m.group("number"))))
         return " " * (m.end() - m.start())
 
-    masked = _URL.sub(url, line) if "://" in line else line
-    for m in _SHORT.finditer(masked):
+    masked = _URL.sub(url, text, count=MAX_REFS) if "://" in text else text
+    for m in islice(_SHORT.finditer(masked), MAX_REFS):
         found.append(_Ref(m.start(), m.end(), m.group("repo"), int(m.group("number"))))
-    return sorted(found, key=lambda r: r.start)
+    return sorted(found, key=lambda r: r.start)[:MAX_REFS]
 
 
 class _Phrases:
@@ -173,8 +179,38 @@ def _phrases(ready: "ReadyConfig") -> _Phrases:
     return hit[1]  # type: ignore[return-value]
 
 
+@lru_cache(maxsize=1)
+def _default_ready() -> "ReadyConfig":
+    from ..config import ReadyConfig
+
+    return ReadyConfig()
+
+
 def _glued(gap: str) -> bool:
     return len(gap) <= GAP and not _SENTENCE_END.search(gap)
+
+
+_FENCE_LINE = re.compile(r"^ {0,3}(?:```|~~~)[^\n]*", re.M)
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+
+def prose(text: str) -> str:
+    """``text`` without HTML comments, with code (fenced blocks, inline spans) blanked out; line
+    breaks are kept, so lines and positions still match the text without comments."""
+    text = strip_comments(text)
+    if "```" in text or "~~~" in text:
+        fences = [m.span() for m in _FENCE_LINE.finditer(text)]
+        parts, pos = [], 0
+        for k in range(0, len(fences), 2):
+            start = fences[k][0]
+            end = fences[k + 1][1] if k + 1 < len(fences) else len(text)
+            parts += [text[pos:start], _NOT_NEWLINE.sub(" ", text[start:end])]
+            pos = end
+        parts.append(text[pos:])
+        text = "".join(parts)
+    if "`" in text:
+        text = _INLINE_CODE.sub(lambda m: " " * len(m.group()), text)
+    return text
 
 
 def extract_links(text: str | None, config: "Config | ReadyConfig | None" = None, repo: str | None = None) -> list[Link]:
@@ -185,11 +221,25 @@ def extract_links(text: str | None, config: "Config | ReadyConfig | None" = None
     """
     from ..config import ReadyConfig
 
+    body = prose(text or "")
+    refs = _refs(body)
+    if not refs:
+        return []
     if config is None:
-        ready = ReadyConfig()
+        ready = _default_ready()
     else:
         ready = config if isinstance(config, ReadyConfig) else config.ready
-    phrases = _phrases(ready)
+    last = body.find("\n", refs[-1].end)
+    body = body if last < 0 else body[:last]  # phrases after the last reference govern nothing
+    spans = _phrases(ready).find(fold(body))
+    starts = [0] + [m.end() for m in _NEWLINE.finditer(body)]
+
+    by_line: dict[int, tuple[list[tuple[int, int, str]], list[_Ref]]] = {}
+    for span in spans:
+        by_line.setdefault(bisect_right(starts, span[0]) - 1, ([], []))[0].append(span)
+    for ref in refs:
+        by_line.setdefault(bisect_right(starts, ref.start) - 1, ([], []))[1].append(ref)
+
     links: list[Link] = []
     seen: set[Link] = set()
 
@@ -201,35 +251,31 @@ def extract_links(text: str | None, config: "Config | ReadyConfig | None" = None
             links.append(link)
 
     pending: str | None = None  # the kind a following list of references takes
-    fenced = False
-    for raw in strip_comments(text or "").splitlines():
-        if FENCE.match(raw):
-            fenced = not fenced
-            continue
-        if fenced:
-            continue
-        line = _INLINE_CODE.sub(lambda m: " " * len(m.group()), raw[:MAX_LINE])
-        if not line.strip():
-            continue
-        refs = _refs(line)
-        spans = phrases.find(fold(line))
-        if not spans:
-            if pending and refs and _LIST_START.match(line[: refs[0].start]):
-                for ref in refs:
+    previous = -1
+    for index in sorted(by_line):
+        line_spans, line_refs = by_line[index]
+        begin = starts[index]
+        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(body)
+        if pending and body[starts[previous + 1]: begin].strip():
+            pending = None  # a line of other text between the two ended the list
+        previous = index
+        if not line_spans:
+            if pending and _LIST_START.fullmatch(body[begin: line_refs[0].start].rstrip()):
+                for ref in line_refs:
                     add(pending, ref)
             else:
                 pending = None
             continue
         pending = None
         k, governing, last_end = 0, None, 0
-        for ref in refs:
-            while k < len(spans) and spans[k][1] <= ref.start:
-                governing, last_end = spans[k], spans[k][1]
+        for ref in line_refs:
+            while k < len(line_spans) and line_spans[k][1] <= ref.start:
+                governing, last_end = line_spans[k], line_spans[k][1]
                 k += 1
-            if governing is not None and _glued(line[last_end: ref.start]):
+            if governing is not None and _glued(body[last_end: ref.start]):
                 add(governing[2], ref)
                 last_end = ref.end
-        last = spans[-1]
-        if not any(ref.start >= last[1] for ref in refs) and _TRAILER.match(line[last[1]:]):
+        last = line_spans[-1]
+        if not any(ref.start >= last[1] for ref in line_refs) and _TRAILER.match(body[last[1]: end]):
             pending = last[2]
     return links

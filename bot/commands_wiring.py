@@ -1,0 +1,150 @@
+"""Slash commands on a real forge: the ``CommandContext`` of ``bot/commands`` implemented with the
+forge adapter, the DoD and Ready use cases, and waivers kept in the bot's own replies."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from .checks.approvals import teams_missing_approval
+from .checks.links import extract_links
+from .commands import answer_comment
+from .commands.parser import parse_commands
+from .deps import DepGraph, ItemInfo, ItemRef, build_graph
+from .dod import assess, label_color, publish
+from .events import Event
+from .forges.base import Forge, ForgeError
+from .model import Waiver
+from .readiness import render_ready, run_ready
+from .report import VERDICT_RE
+from .waivers import marker, waivers_from
+
+log = logging.getLogger("nexus.commands")
+_COMMAND_LIKE = re.compile(r"(?m)^[ \t>]*/")  # a line that could start with any configured prefix
+
+
+class ForgeCommandContext:
+    """One comment's context: the item it is on, who typed it, and the calls handlers may make."""
+
+    def __init__(self, services, forge: Forge, where: str, event: Event, config):
+        self.services, self.forge, self.where = services, forge, where
+        self.config = config
+        self.repo, self.number = event.repo, event.number
+        self.is_pull_request = event.is_pull_request
+        self.author = event.comment.author
+        self.markers: list[str] = []  # waiver markers to write into the reply
+        self.waiver_changes: dict[str, Waiver | None] = {}
+        self._labels: set[str] | None = set(event.labels) if event.labels is not None else None
+        self._permissions: dict[str, str] = {}
+
+    async def permission(self, user: str) -> str:
+        if user not in self._permissions:
+            self._permissions[user] = await self.forge.permission(self.repo, user)
+        return self._permissions[user]
+
+    async def is_member(self, team: str, user: str) -> bool:
+        listed = self.config.teams[team].members if team in self.config.teams else []
+        if listed:
+            return user.lower() in {m.lower() for m in listed}
+        slug = self.config.team_slug(team) if team in self.config.teams else team
+        owner = self.repo.split("/", 1)[0]
+        members = await self.services.lookups.members(self.forge, self.where, owner, slug)
+        return user.lower() in {m.lower() for m in members}
+
+    async def labels(self) -> set[str]:
+        if self._labels is None:
+            self._labels = set((await self.forge.issue(self.repo, self.number)).labels)
+        return set(self._labels)
+
+    async def set_labels(self, add: set[str], remove: set[str]) -> None:
+        colors = {label: label_color(self.config, label) for label in add}
+        await self.forge.set_labels(self.repo, self.number, add, remove, colors)
+        self._labels = (await self.labels() | set(add)) - set(remove)
+
+    async def _assess(self):
+        a = await assess(self.forge, self.where, self.services.lookups, self.repo, self.number,
+                         details_url=self.services.settings.details_url, waiver_changes=self.waiver_changes)
+        return a
+
+    async def evaluate_dod(self) -> str:
+        a = await self._assess()
+        await publish(self.forge, self.services.store, a)
+        return VERDICT_RE.sub("", a.report.summary).rstrip()
+
+    async def evaluate_ready(self) -> str:
+        verdict = await run_ready(self.services, self.forge, self.where, self.repo, self.number)
+        return render_ready(verdict).replace("<!-- nexus-bot:ready -->\n", "").strip()
+
+    async def request_team_reviews(self) -> list[str]:
+        a = await self._assess()
+        if a.facts is None:
+            return []
+        store, forge = self.services.store, self.forge
+        asked = store.marks(forge.name, self.repo, self.number, "review-request")
+        teams = [t for t in teams_missing_approval(a.facts, any_change=True) if self.config.team_slug(t) not in asked]
+        if teams:
+            slugs = {self.config.team_slug(t) for t in teams}
+            await forge.request_reviews(self.repo, self.number, sorted(slugs))
+            store.mark(forge.name, self.repo, self.number, "review-request", slugs)
+        return teams
+
+    async def dependency_graph(self, depth: int) -> DepGraph:
+        root = ItemRef(self.forge.name, self.repo, self.number)
+        return await build_graph(root, self._fetch_item, self.config, depth=depth)
+
+    async def _fetch_item(self, ref: ItemRef) -> ItemInfo | None:
+        try:
+            issue = await self.forge.issue(ref.repo, ref.number)
+        except ForgeError as exc:
+            if exc.status in (401, 403, 404, 410):
+                return None  # deleted, or not visible to the bot
+            raise
+        texts = [issue.body or ""] + [c.body or "" for c in issue.comments if c.author != self.forge.bot_login]
+        links = tuple(link for text in texts for link in extract_links(text))
+        referenced = ()
+        if hasattr(self.forge, "timeline_references"):
+            referenced = tuple(ItemRef(ref.forge, r, n) for r, n in await self.forge.timeline_references(ref.repo, ref.number))
+        return ItemInfo(ref=ref, title=issue.title, labels=frozenset(issue.labels), state=issue.state,
+                        is_pull_request=issue.is_pull_request, links=links, referenced_by=referenced, url=issue.url)
+
+    async def record_waiver(self, waiver: Waiver) -> None:
+        self.markers.append(marker(waiver))
+        self.waiver_changes[waiver.item_id] = waiver
+
+    async def remove_waiver(self, item_id: str) -> bool:
+        pr = await self.forge.pull_request(self.repo, self.number)
+        current = {**waivers_from(pr.comments, self.forge.bot_login), **self.waiver_changes}
+        if current.get(item_id) is None:
+            return False
+        self.markers.append(marker(current[item_id], active=False))
+        self.waiver_changes[item_id] = None
+        return True
+
+
+async def handle_comment(services, forge: Forge, where: str, event: Event) -> bool:
+    """Answer the commands of one new comment; True when the DoD / Ready verdict should be redone."""
+    comment = event.comment
+    if comment is None or event.number is None or comment.author_is_bot or comment.author == forge.bot_login:
+        return False
+    if not _COMMAND_LIKE.search(comment.body or ""):
+        return False  # most comments are conversation: no API call for them
+    config = services.lookups.org
+    try:
+        config = await services.lookups.config_for(forge, where, event.repo, "")
+    except Exception as exc:  # a broken repository config: the organisation's rules still answer
+        log.info("commands on %s#%s use the organisation config: %s", event.repo, event.number, exc)
+    if not parse_commands(comment.body or "", config.command_prefix):
+        return False
+    await forge.react(event.repo, comment.id, "eyes")
+    ctx = ForgeCommandContext(services, forge, where, event, config)
+    answer = await answer_comment(ctx, comment.body or "")
+    if answer is None:
+        return False
+    # one reply per comment, keyed by its id: a retried delivery edits it instead of replying twice
+    reply_marker = f"<!-- nexus-bot:reply {comment.id} -->"
+    body = answer.reply.rstrip() + "\n" + "".join(ctx.markers) + reply_marker
+    await forge.upsert_comment(event.repo, event.number, reply_marker, body)
+    for change in answer.label_changes:
+        colors = {label: label_color(config, label) for label in change.add}
+        await forge.set_labels(change.ref.repo, change.ref.number, change.add, change.remove, colors)
+    return answer.reevaluate

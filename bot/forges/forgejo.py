@@ -1,0 +1,442 @@
+"""Every Forgejo/Gitea API call (REST ``/api/v1``, token auth): snapshots, and the writes the bot is told to make.
+
+Facts this adapter relies on, checked against Forgejo's API description (v12) and source:
+
+- Lists are capped at ``[api] MAX_RESPONSE_ITEMS`` (default 50; readable at ``GET /settings/api``)
+  whatever ``limit`` asks, and ``Link`` is sent only when there is more than one page, so pages are
+  requested until one comes back short (or ``Link`` has no ``next``).
+- ``GET /pulls/{n}/files`` lists every file (no cap like GitHub's 3000); issue comments and issue
+  labels are not paginated.
+- There are no check runs: CI reports commit statuses (pending, success, error, failure, warning);
+  the bot's verdict is one commit status plus one sticky comment carrying the full summary. The
+  status description is a TEXT column (no limit) that Forgejo trims; it is kept to 140 characters
+  so that it reads the same as on GitHub.
+- ``GET /commits/{sha}/pull`` returns the pull request *merged by* a commit, not the open ones whose
+  head it is: ``pulls_for_commit`` lists open pull requests instead.
+- Labels are added and removed by id; org labels apply to the org's repositories.
+- A review's ``stale`` flag is not kept: the rules compare ``commit_sha`` with the head instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+from cachetools import TTLCache
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from ..model import ChangedFile, CheckResult, Comment, Issue, PullRequest, Review, ReviewState, State
+from .base import ForgeError, Report
+
+log = logging.getLogger("nexus.forgejo")
+
+STICKY_MARKER = "<!-- nexus-bot:dod -->"
+DEFAULT_PAGE_LIMIT = 50  # Forgejo's default MAX_RESPONSE_ITEMS
+STATUS_DESCRIPTION_MAX = 140
+MAX_RETRY_AFTER = 60.0  # seconds; a forge asking for a longer pause gets ForgeError.retry_after instead
+DEFAULT_LABEL_COLOR = "#ededed"
+
+_REVIEW_STATES = {
+    "APPROVED": ReviewState.APPROVED,
+    "REQUEST_CHANGES": ReviewState.CHANGES_REQUESTED,
+    "COMMENT": ReviewState.COMMENTED,
+    "PENDING": ReviewState.PENDING,
+}  # REQUEST_REVIEW entries are review requests, not reviews
+_STATUS_CHECK = {
+    "pending": ("in_progress", None),
+    "success": ("completed", "success"),
+    "failure": ("completed", "failure"),
+    "error": ("completed", "failure"),
+    "warning": ("completed", "neutral"),
+}
+_VERDICT_STATUS = {State.PASSED: "success", State.FAILED: "failure", State.PENDING: "pending"}
+_FILE_STATUS = {"added": "added", "copied": "added", "deleted": "removed", "renamed": "renamed"}  # else "changed"
+_REFERENCE_TYPES = {"issue_ref", "comment_ref", "pull_ref"}
+
+
+class ForgejoForge:
+    """One Forgejo or Gitea instance, as the bot user whose token this is."""
+
+    name = "forgejo"
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        page_limit: int | None = None,
+        timeout: float = 10,
+        bot_login: str | None = None,
+        attempts: int = 4,
+        backoff: float = 0.5,
+    ):
+        api = base_url.rstrip("/")
+        if not api.endswith("/api/v1"):
+            api += "/api/v1"
+        self.bot_login = bot_login
+        self.calls = 0  # HTTP requests sent, retries included
+        self._page_limit = page_limit
+        self._attempts = attempts
+        self._backoff = wait_random_exponential(multiplier=backoff, max=30)
+        self._http = httpx.AsyncClient(
+            base_url=api,
+            headers={"Authorization": f"token {token}", "Accept": "application/json", "User-Agent": "nexus-bot"},
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        )
+        self._lock = asyncio.Lock()
+        self._team_ids: dict[tuple[str, str], int] = {}
+        self._members: TTLCache = TTLCache(maxsize=256, ttl=60)
+        self._labels: TTLCache = TTLCache(maxsize=256, ttl=60)  # repo -> {name: id}, org labels included
+
+    # -- snapshots
+
+    async def pull_request(self, repo: str, number: int) -> PullRequest:
+        pr = await self._json("GET", f"/repos/{repo}/pulls/{number}")
+        head, base = pr["head"], pr.get("base") or {}
+        me, files, reviews, statuses, comments = await asyncio.gather(
+            self.login(),
+            self._pages(f"/repos/{repo}/pulls/{number}/files"),
+            self._pages(f"/repos/{repo}/pulls/{number}/reviews"),
+            self._pages(f"/repos/{repo}/commits/{head['sha']}/status", key="statuses"),
+            self._json("GET", f"/repos/{repo}/issues/{number}/comments"),
+        )
+        return PullRequest(
+            forge=self.name,
+            repo=repo,
+            number=number,
+            title=pr.get("title") or "",
+            body=pr.get("body") or "",
+            author=_login(pr.get("user")),
+            base_ref=base.get("ref") or "",
+            head_ref=head.get("ref") or "",
+            head_sha=head["sha"],
+            labels=_label_names(pr),
+            files=tuple(_changed_file(f) for f in files),
+            reviews=tuple(r for r in map(_review, reviews) if r),
+            checks=tuple(map(_status_check, statuses)),
+            comments=tuple(_comment(c, me) for c in comments or ()),
+            draft=bool(pr.get("draft")),
+            state=pr.get("state") or "open",
+            merged=bool(pr.get("merged")),
+            url=pr.get("html_url") or "",
+        )
+
+    async def issue(self, repo: str, number: int) -> Issue:
+        issue, comments, me = await asyncio.gather(
+            self._json("GET", f"/repos/{repo}/issues/{number}"),
+            self._json("GET", f"/repos/{repo}/issues/{number}/comments"),
+            self.login(),
+        )
+        return Issue(
+            forge=self.name,
+            repo=repo,
+            number=number,
+            title=issue.get("title") or "",
+            body=issue.get("body") or "",
+            author=_login(issue.get("user")),
+            labels=_label_names(issue),
+            state=issue.get("state") or "open",
+            comments=tuple(_comment(c, me) for c in comments or ()),
+            is_pull_request=bool(issue.get("pull_request")),
+            url=issue.get("html_url") or "",
+        )
+
+    async def file_at(self, repo: str, path: str, ref: str) -> str | None:
+        r = await self._call("GET", f"/repos/{repo}/raw/{quote(path)}", params={"ref": ref}, missing_ok=True)
+        return None if r is None else r.content.decode("utf-8", errors="replace")
+
+    async def pulls_for_commit(self, repo: str, sha: str) -> list[int]:
+        pulls = await self._pages(f"/repos/{repo}/pulls", {"state": "open"})
+        return [p["number"] for p in pulls if (p.get("head") or {}).get("sha") == sha]
+
+    async def timeline_references(self, repo: str, number: int) -> list[tuple[str, int]]:
+        """The issues and pull requests that mention this one, oldest first (timeline ``*_ref`` events)."""
+        refs: list[tuple[str, int]] = []
+        for event in await self._pages(f"/repos/{repo}/issues/{number}/timeline"):
+            source = event.get("ref_issue")
+            if event.get("type") in _REFERENCE_TYPES and source:
+                ref = ((source.get("repository") or {}).get("full_name") or repo, source["number"])
+                if ref not in refs:
+                    refs.append(ref)
+        return refs
+
+    # -- writes
+
+    async def publish_verdict(self, pr: PullRequest, report: Report) -> None:
+        """The sticky comment with the full summary, then the commit status (skipped when it already says the same)."""
+        comment = await self._sticky(pr.repo, pr.number, STICKY_MARKER, report.summary)
+        state = _VERDICT_STATUS[report.verdict.state]
+        description = _fit(report.title)
+        current = (c for c in pr.checks if c.source == "status" and c.name == report.status_context)
+        if any((c.status, c.conclusion) == _STATUS_CHECK[state] and c.text == description for c in current):
+            return
+        status = {"context": report.status_context, "state": state, "description": description}
+        target_url = report.target_url or comment.get("html_url")
+        if target_url:
+            status["target_url"] = target_url
+        await self._call("POST", f"/repos/{pr.repo}/statuses/{pr.head_sha}", body=status)
+
+    async def set_labels(
+        self, repo: str, number: int, add: Iterable[str], remove: Iterable[str], colors: Mapping[str, str] = {}
+    ) -> None:
+        labels = await self._json("GET", f"/repos/{repo}/issues/{number}/labels")
+        present = {label["name"]: label["id"] for label in labels or ()}
+        missing = [name for name in dict.fromkeys(add) if name not in present]
+        if missing:
+            ids = [await self._label_id(repo, name, colors) for name in missing]
+            await self._call("POST", f"/repos/{repo}/issues/{number}/labels", body={"labels": ids})
+        for name in dict.fromkeys(remove):
+            if name in present:
+                await self._call("DELETE", f"/repos/{repo}/issues/{number}/labels/{present[name]}")
+
+    async def upsert_comment(self, repo: str, number: int, marker: str, body: str) -> int:
+        return (await self._sticky(repo, number, marker, body))["id"]
+
+    async def post_comment(self, repo: str, number: int, body: str) -> int:
+        return (await self._json("POST", f"/repos/{repo}/issues/{number}/comments", body={"body": body}))["id"]
+
+    async def react(self, repo: str, comment_id: int, content: str = "eyes") -> None:
+        await self._call("POST", f"/repos/{repo}/issues/comments/{comment_id}/reactions", body={"content": content})
+
+    async def team_members(self, org: str, team: str) -> frozenset[str]:
+        team_id = await self._team_id(org, team)
+        if team_id is None:
+            return frozenset()
+        if team_id not in self._members:
+            members = await self._pages(f"/teams/{team_id}/members")
+            self._members[team_id] = frozenset(filter(None, map(_login, members)))
+        return self._members[team_id]
+
+    async def request_reviews(self, repo: str, number: int, teams: Iterable[str]) -> None:
+        wanted = list(dict.fromkeys(teams))
+        if not wanted:
+            return
+        pr = await self._json("GET", f"/repos/{repo}/pulls/{number}")
+        requested = {(t.get("name") or "").lower() for t in pr.get("requested_reviewers_teams") or ()}
+        missing = [team for team in wanted if team.lower() not in requested]
+        if missing:
+            path = f"/repos/{repo}/pulls/{number}/requested_reviewers"
+            await self._call("POST", path, body={"team_reviewers": missing})
+
+    async def permission(self, repo: str, user: str) -> str:
+        """admin | write | read | none (Forgejo's "owner" is reported as admin; an unknown user as none).
+
+        Forgejo answers this only to repository admins (and to the user asking about itself)."""
+        path = f"/repos/{repo}/collaborators/{quote(user, safe='')}/permission"
+        found = await self._json("GET", path, missing_ok=True)
+        permission = (found or {}).get("permission") or "none"
+        return "admin" if permission == "owner" else permission
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- lookups, cached
+
+    async def login(self) -> str:
+        """The bot user's login (``GET /user`` once), for anti-loop checks and the sticky comment."""
+        if self.bot_login is None:
+            async with self._lock:
+                if self.bot_login is None:
+                    self.bot_login = _login(await self._json("GET", "/user"))
+        return self.bot_login
+
+    async def _limit(self) -> int:
+        if self._page_limit is None:
+            async with self._lock:
+                if self._page_limit is None:
+                    settings = await self._json("GET", "/settings/api", missing_ok=True) or {}
+                    self._page_limit = int(settings.get("max_response_items") or DEFAULT_PAGE_LIMIT)
+        return self._page_limit
+
+    async def _label_id(self, repo: str, name: str, colors: Mapping[str, str]) -> int:
+        if repo not in self._labels:
+            owner = repo.split("/", 1)[0]
+            org, own = await asyncio.gather(
+                self._pages(f"/orgs/{quote(owner, safe='')}/labels", missing_ok=True),
+                self._pages(f"/repos/{repo}/labels"),
+            )
+            self._labels[repo] = {label["name"]: label["id"] for label in [*org, *own]}
+        labels = self._labels[repo]
+        if name not in labels:
+            color = "#" + (colors.get(name) or DEFAULT_LABEL_COLOR).lstrip("#").lower()
+            created = await self._json("POST", f"/repos/{repo}/labels", body={"name": name, "color": color})
+            labels[name] = created["id"]
+        return labels[name]
+
+    async def _team_id(self, org: str, team: str) -> int | None:
+        key = (org.lower(), team.lower())
+        if key not in self._team_ids:
+            found = await self._json(
+                "GET", f"/orgs/{quote(org, safe='')}/teams/search", params={"q": team, "include_desc": "false"}
+            )
+            ids = [t["id"] for t in (found or {}).get("data") or () if (t.get("name") or "").lower() == key[1]]
+            if not ids:
+                return None  # not remembered: a team created later is found on the next call
+            self._team_ids[key] = ids[0]
+        return self._team_ids[key]
+
+    async def _sticky(self, repo: str, number: int, marker: str, body: str) -> dict:
+        """The bot's one comment carrying ``marker``: edited when its text differs, created when absent."""
+        if marker not in body:
+            body = f"{marker}\n{body}"
+        me = await self.login()
+        for comment in await self._json("GET", f"/repos/{repo}/issues/{number}/comments") or ():
+            if _login(comment.get("user")) == me and marker in (comment.get("body") or ""):
+                if comment.get("body") == body:
+                    return comment
+                path = f"/repos/{repo}/issues/comments/{comment['id']}"
+                return await self._json("PATCH", path, body={"body": body}) or {**comment, "body": body}
+        return await self._json("POST", f"/repos/{repo}/issues/{number}/comments", body={"body": body})
+
+    # -- HTTP
+
+    async def _pages(self, path: str, params: dict | None = None, *, key: str | None = None, missing_ok=False) -> list:
+        """Every item of a list: follows ``Link`` when the instance sends it, else asks until a short page."""
+        limit = await self._limit()
+        items: list = []
+        page = 1
+        while True:
+            query = {**(params or {}), "page": page, "limit": limit}
+            r = await self._call("GET", path, params=query, missing_ok=missing_ok)
+            if r is None:
+                return items
+            data = r.json()
+            if key:
+                data = (data or {}).get(key)
+            batch = data or []
+            items += batch
+            if "link" in r.headers:
+                following = r.links.get("next")
+                if not following:
+                    return items
+                page = int(parse_qs(urlsplit(following["url"]).query).get("page", [page + 1])[0])
+            elif len(batch) < limit:
+                return items
+            else:
+                page += 1
+
+    async def _json(self, method: str, path: str, *, params=None, body=None, missing_ok=False) -> Any:
+        r = await self._call(method, path, params=params, body=body, missing_ok=missing_ok)
+        return r.json() if r is not None and r.content else None
+
+    async def _call(self, method: str, path: str, *, params=None, body=None, missing_ok=False) -> httpx.Response | None:
+        """One API call, retried on 5xx, 429, timeouts and connection errors; None for a 404 when ``missing_ok``."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_transient),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                self.calls += 1
+                try:
+                    r = await self._http.request(method, path, params=params, json=body)
+                except httpx.TransportError as e:
+                    raise ForgeError(f"{method} {path}: {type(e).__name__}") from None
+                log.debug("%s %s -> %s", method, path, r.status_code)
+                if missing_ok and r.status_code == 404:
+                    return None
+                if not r.is_success:
+                    message = f"{method} {path}: HTTP {r.status_code} {_error_message(r)}"
+                    raise ForgeError(message, status=r.status_code, retry_after=_retry_after(r))
+                return r
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception()
+        return error.retry_after if error.retry_after is not None else self._backoff(state)
+
+
+def _transient(error: BaseException) -> bool:
+    if not isinstance(error, ForgeError):
+        return False
+    if error.retry_after is not None:
+        return error.retry_after <= MAX_RETRY_AFTER
+    return error.status is None or error.status >= 500 or error.status == 429
+
+
+def _log_retry(state: RetryCallState) -> None:
+    log.warning("forgejo: %s; attempt %d failed, retrying", state.outcome.exception(), state.attempt_number)
+
+
+def _retry_after(r: httpx.Response) -> float | None:
+    value = r.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_message(r: httpx.Response) -> str:
+    try:
+        return str(r.json().get("message") or "")[:200]
+    except (ValueError, AttributeError):
+        return r.text[:200]
+
+
+def _login(user: Any) -> str:
+    return (user.get("login") or user.get("username") or "") if isinstance(user, dict) else ""
+
+
+def _label_names(item: dict) -> tuple[str, ...]:
+    return tuple(label["name"] for label in item.get("labels") or ())
+
+
+def _time(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _fit(title: str) -> str:
+    """One line of at most STATUS_DESCRIPTION_MAX characters, trimmed as Forgejo stores it."""
+    line = " ".join(title.split())
+    return line if len(line) <= STATUS_DESCRIPTION_MAX else line[: STATUS_DESCRIPTION_MAX - 1].rstrip() + "…"
+
+
+def _changed_file(f: dict) -> ChangedFile:
+    status = _FILE_STATUS.get(f.get("status"), "modified")
+    return ChangedFile(path=f["filename"], status=status, previous_path=f.get("previous_filename") or None)
+
+
+def _review(r: dict) -> Review | None:
+    author = _login(r.get("user"))
+    state = ReviewState.DISMISSED if r.get("dismissed") else _REVIEW_STATES.get(r.get("state"))
+    if not author or state is None:
+        return None
+    return Review(
+        author=author, state=state, commit_sha=r.get("commit_id") or None, submitted_at=_time(r.get("submitted_at")),
+        id=r.get("id"),
+    )
+
+
+def _status_check(s: dict) -> CheckResult:
+    status, conclusion = _STATUS_CHECK.get(s.get("status"), _STATUS_CHECK["pending"])
+    return CheckResult(
+        name=s.get("context") or "",
+        status=status,
+        conclusion=conclusion,
+        text=s.get("description") or "",
+        source="status",
+        id=s.get("id"),
+        url=s.get("target_url") or None,
+    )
+
+
+def _comment(c: dict, me: str) -> Comment:
+    author = _login(c.get("user"))
+    return Comment(c["id"], author, c.get("body") or "", _time(c.get("created_at")), author_is_bot=author == me)

@@ -1,0 +1,182 @@
+"""GitHub webhooks: the signature check and the mapping of a delivery onto the bot's ``Event``.
+
+Payloads are read leniently with the stdlib (only the fields the bot uses): githubkit's strict
+webhook models reject many real deliveries whose schema predates newer required fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from typing import Any, Callable, Mapping
+
+from ..events import Event, PayloadError
+from ..model import Comment
+
+FORGE = "github"
+
+
+class UnknownEvent(PayloadError):
+    """A well-formed delivery of an event the bot does not handle."""
+
+
+def verify(secret: bytes, body: bytes, header: str | None) -> bool:
+    """Whether ``X-Hub-Signature-256`` ("sha256=<hex>") is the HMAC of ``body`` under ``secret``."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.digest(secret, body, hashlib.sha256).hex()
+    try:
+        return hmac.compare_digest(expected, header[7:].lower())
+    except TypeError:  # non-ASCII header value
+        return False
+
+
+def parse(
+    headers: Mapping[str, str], body: bytes, *, app_id: int | None = None, bot_login: str | None = None
+) -> Event:
+    """One delivery as an ``Event``. Raises ``UnknownEvent`` or ``PayloadError``."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    name = lowered.get("x-github-event")
+    if not name:
+        raise PayloadError("missing X-GitHub-Event header")
+    delivery_id = lowered.get("x-github-delivery")
+    if not delivery_id:
+        raise PayloadError("missing X-GitHub-Delivery header")
+    mapper = _MAPPERS.get(name)
+    if mapper is None:
+        raise UnknownEvent(f"GitHub event {name!r} is not handled")
+    try:
+        payload = json.loads(body)
+    except ValueError as e:  # includes UnicodeDecodeError
+        raise PayloadError(f"{name}: malformed JSON: {e}") from None
+    if not isinstance(payload, dict):
+        raise PayloadError(f"{name}: payload is not a JSON object")
+
+    fields = mapper(payload)
+    sender = payload.get("sender") or {}
+    login = sender.get("login")
+    installation = payload.get("installation") or {}
+    repo = (payload.get("repository") or {}).get("full_name")
+    from_this_bot = (bot_login is not None and login == bot_login) or (
+        app_id is not None
+        and name in ("check_run", "check_suite")
+        and fields["extra"].get("app_id") == app_id
+        and fields["action"] in ("created", "completed")
+    )
+    return Event(
+        forge=FORGE,
+        delivery_id=delivery_id,
+        repo=repo,
+        sender=login,
+        sender_is_bot=sender.get("type") == "Bot",
+        from_this_bot=from_this_bot,
+        installation_id=installation.get("id"),
+        **fields,
+    )
+
+
+def _get(obj: Any, path: str) -> Any:
+    """The value at a dotted ``path``; PayloadError naming the path when it is missing or null."""
+    for key in path.split("."):
+        obj = obj.get(key) if isinstance(obj, dict) else None
+        if obj is None:
+            raise PayloadError(f"missing field {path!r}")
+    return obj
+
+
+def _labels(obj: dict) -> tuple[str, ...]:
+    return tuple(_get(label, "name") for label in obj.get("labels") or ())
+
+
+def _pull_request(p: dict) -> dict:
+    pr = _get(p, "pull_request")
+    return dict(
+        name="pull_request",
+        action=_get(p, "action"),
+        number=_get(pr, "number"),
+        is_pull_request=True,
+        head_sha=_get(pr, "head.sha"),
+        labels=_labels(pr),
+        extra={},
+    )
+
+
+def _pull_request_review(p: dict) -> dict:
+    return dict(_pull_request(p), name="pull_request_review", review_state=_get(p, "review.state").lower())
+
+
+def _check(kind: str) -> Callable[[dict], dict]:
+    def mapper(p: dict) -> dict:
+        check = _get(p, kind)
+        return dict(
+            name="check",
+            action=_get(p, "action"),
+            head_sha=_get(check, "head_sha"),
+            pr_numbers=tuple(_get(pr, "number") for pr in check.get("pull_requests") or ()),
+            extra={"check_name": check.get("name"), "app_id": (check.get("app") or {}).get("id")},
+        )
+
+    return mapper
+
+
+def _status(p: dict) -> dict:
+    return dict(
+        name="check",
+        action="pending" if _get(p, "state") == "pending" else "completed",
+        head_sha=_get(p, "sha"),
+        extra={"check_name": _get(p, "context"), "app_id": None},
+    )
+
+
+def _issues(p: dict) -> dict:
+    issue = _get(p, "issue")
+    return dict(
+        name="issues",
+        action=_get(p, "action"),
+        number=_get(issue, "number"),
+        is_pull_request=bool(issue.get("pull_request")),
+        labels=_labels(issue),
+        extra={},
+    )
+
+
+def _issue_comment(p: dict) -> dict:
+    c = _get(p, "comment")
+    created = c.get("created_at")
+    comment = Comment(
+        id=_get(c, "id"),
+        author=_get(c, "user.login"),
+        body=c.get("body") or "",
+        created_at=datetime.fromisoformat(created) if created else None,
+        author_is_bot=(c.get("user") or {}).get("type") == "Bot",
+    )
+    return dict(_issues(p), name="issue_comment", comment=comment)
+
+
+def _ping(p: dict) -> dict:
+    return dict(name="ping", action="", extra={"app_id": (p.get("hook") or {}).get("app_id")})
+
+
+def _installation(name: str, repos_key: str) -> Callable[[dict], dict]:
+    def mapper(p: dict) -> dict:
+        _get(p, "installation.id")
+        repos = tuple(r.get("full_name") for r in p.get(repos_key) or ())
+        return dict(name=name, action=_get(p, "action"), extra={"repositories": repos})
+
+    return mapper
+
+
+_MAPPERS: dict[str, Callable[[dict], dict]] = {
+    "pull_request": _pull_request,
+    "pull_request_review": _pull_request_review,
+    "check_run": _check("check_run"),
+    "check_suite": _check("check_suite"),
+    "status": _status,
+    "issues": _issues,
+    "issue_comment": _issue_comment,
+    "ping": _ping,
+    "installation": _installation("installation", "repositories"),
+    "installation_repositories": _installation("installation_repositories", "repositories_added"),
+}

@@ -1,0 +1,66 @@
+"""The Ready use case: judge a backlog item, swap ready / needs-refinement, add the taxonomy labels
+its text implies, and keep one bot comment up to date (edited in place, never one per edit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from .checks.ready import evaluate_ready, ready_labels
+from .checks.triage import triage
+from .config import ConfigError
+from .dod import label_color
+from .report import cell
+
+MARKER = "<!-- nexus-bot:ready -->"
+
+TEXTS = {
+    "en": {
+        "heading": "This backlog item is not Ready yet",
+        "intro": "It can enter a sprint once these Ready criteria are met:",
+        "outro": "Edit the issue: this comment updates itself.",
+        "example": "Expected form",
+        "ready": "Ready: all five Ready criteria are met.",
+    },
+    "fr": {
+        "heading": "Cet élément du backlog n'est pas encore Ready",
+        "intro": "Il pourra entrer dans un sprint quand ces critères seront remplis :",
+        "outro": "Modifiez le ticket : ce commentaire se met à jour tout seul.",
+        "example": "Forme attendue",
+        "ready": "Ready : les cinq critères sont remplis.",
+    },
+}
+
+_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), undefined=StrictUndefined,
+                   autoescape=False, keep_trailing_newline=True)
+_env.filters["cell"] = cell
+
+
+def render_ready(verdict) -> str:
+    return _env.get_template("ready.md.j2").render(verdict=verdict, texts=TEXTS)
+
+
+async def assess_ready(services, forge, where: str, repo: str, number: int):
+    issue = await forge.issue(repo, number)
+    try:
+        config = await services.lookups.config_for(forge, where, repo, "")
+    except ConfigError:
+        config = services.lookups.org  # a broken repo file must not stop triage: the org rules apply
+    return issue, config, evaluate_ready(issue, config)
+
+
+async def run_ready(services, forge, where: str, repo: str, number: int):
+    """Judge the issue, converge its labels and the bot's comment; returns the Ready verdict."""
+    issue, config, verdict = await assess_ready(services, forge, where, repo, number)
+    if issue.is_pull_request or issue.state != "open":
+        return verdict
+    add, remove = ready_labels(verdict, config)
+    add = (set(add) | set(triage(issue, config))) - set(issue.labels)
+    remove = set(remove) & set(issue.labels)
+    if add or remove:
+        await forge.set_labels(repo, number, add, remove, {label: label_color(config, label) for label in add})
+    has_comment = any(MARKER in (c.body or "") and c.author == forge.bot_login for c in issue.comments)
+    if not verdict.ready or has_comment:
+        await forge.upsert_comment(repo, number, MARKER, render_ready(verdict))
+    return verdict

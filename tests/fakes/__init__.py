@@ -1,0 +1,1 @@
+"""Fake forges on real sockets, shared by every test."""

@@ -1,0 +1,84 @@
+"""The bot under test: the real service (web layer, durable queue, workers) on a real socket,
+pointed at the fake forges. Webhooks go through HTTP exactly as a forge sends them."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from bot.server import build
+from bot.settings import Settings
+
+
+class RunningBot:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> "RunningBot":
+        self.app, self.worker, self.forges, self.store = build(self.settings)
+        self.worker.start()
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def stop(self) -> None:
+        if self._session:
+            await self._session.close()
+        await self.worker.stop(timeout=5)
+        if self._runner:
+            await self._runner.cleanup()
+        await self.forges.aclose()
+        self.store.close()
+
+    async def post(self, path: str, headers: dict, body: bytes) -> tuple[int, dict]:
+        async with self._session.post(self.url + path, data=body, headers=headers) as resp:
+            try:
+                data = await resp.json(content_type=None)
+            except ValueError:
+                data = {"text": await resp.text()}
+            return resp.status, data
+
+    async def deliver(self, delivery: tuple[dict, bytes], path: str = "/webhooks/github") -> tuple[int, dict]:
+        headers, body = delivery
+        return await self.post(path, headers, body)
+
+    async def settle(self, timeout: float = 20) -> None:
+        """Wait until every accepted delivery has been processed."""
+        await asyncio.wait_for(self.worker.idle(), timeout)
+
+
+def settings_for(tmp_path: Path, *, github=None, forgejo=None, **extra) -> Settings:
+    env = {
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "COALESCE_SECONDS": "0.05",
+        "RETRY_BASE_SECONDS": "0.05",
+        "RETRY_MAX_SECONDS": "0.5",
+        "LOG_LEVEL": "debug",
+    }
+    if github is not None:
+        env.update(
+            APP_ID=str(github.app_id),
+            PRIVATE_KEY=github.private_key,
+            WEBHOOK_SECRET=github.webhook_secret.decode(),
+            GITHUB_API_URL=github.url,
+        )
+    if forgejo is not None:
+        env.update(
+            FORGEJO_URL=forgejo.url,
+            FORGEJO_TOKEN=forgejo.token,
+            FORGEJO_WEBHOOK_SECRET=forgejo.webhook_secret.decode()
+            if isinstance(forgejo.webhook_secret, bytes) else forgejo.webhook_secret,
+        )
+    env.update({k: str(v) for k, v in extra.items()})
+    return Settings.from_env(env)
