@@ -17,7 +17,7 @@ import pytest
 from bot.events import PayloadError
 from bot.forges.forgejo_webhooks import UnknownEvent, parse, verify
 
-FIXTURES = Path("/work/shared/fixtures")
+from tests.paths import FIXTURES
 MANIFEST = [f for f in json.loads((FIXTURES / "manifest.json").read_text())["fixtures"] if f["forge"] != "github"]
 
 # (event type, action in the payload) -> (Event.name, Event.action, review_state); None: UnknownEvent

@@ -54,7 +54,7 @@ def _fold_table() -> dict[int, str]:
         base = unicodedata.normalize("NFKD", chr(code))[:1]
         if base.isascii() and base.isalpha() and base != chr(code):
             table[code] = base
-    for char in "\u2019\u2018\u02bc\u00b4`":
+    for char in "\u2019\u2018\u02bc\u00b4":
         table[ord(char)] = "'"
     for char in "\u00a0\u202f\u2007\u2009\u200a":
         table[ord(char)] = " "
@@ -213,7 +213,9 @@ def prose(text: str) -> str:
     return text
 
 
-def extract_links(text: str | None, config: "Config | ReadyConfig | None" = None, repo: str | None = None) -> list[Link]:
+def extract_links(
+    text: str | None, config: "Config | ReadyConfig | None" = None, repo: str | None = None
+) -> list[Link]:
     """Every dependency written in ``text``, in order of appearance, without duplicates.
 
     ``config`` gives the phrases (the ``ready`` section; default: the built-in defaults). A reference

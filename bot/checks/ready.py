@@ -628,7 +628,7 @@ def evaluate_ready(issue: Issue, config: Config) -> ReadyVerdict:
     lang = ready.languages[language]
     shared = {"prefix": config.labels.points_prefix, "scale": ", ".join(map(str, ready.scale))}
 
-    def result(cid: str, passed: bool, key: str, values: dict[str, str] | None = None, extra: str = "") -> CriterionResult:
+    def result(cid: str, passed: bool, key: str, values: dict | None = None, extra: str = "") -> CriterionResult:
         text = lang.criteria[cid]
         reason = text.reasons[key].format(**(values or {}))
         return CriterionResult(

@@ -20,7 +20,9 @@ from ..model import Issue
 from .links import fold
 from .ready import Body, matches, named_teams, read_body, rules
 
-_TITLE_PREFIX = re.compile(r"^\s*(?:\[(?P<tag>[^\]\n]{1,30})\]|(?P<word>[^\W\d_][\w-]{0,29})(?:\([^)\n]{0,60}\))?!?\s*:)")
+_TITLE_PREFIX = re.compile(  # "feat:", "feat(scope):", "fix!:", "[Bug]"
+    r"^\s*(?:\[(?P<tag>[^\]\n]{1,30})\]|(?P<word>[^\W\d_][\w-]{0,29})(?:\([^)\n]{0,60}\))?!?\s*:)"
+)
 _FIRST_WORD = re.compile(r"[^\W\d_][\w-]*")
 
 

@@ -35,7 +35,7 @@ class Forges:
         if self.github_app:
             return await self.github_app.bot_login()
         if self.github_token:
-            return self.github_token.bot_login
+            return await self.github_token.login()
         return None
 
     async def parse(self, delivery: Delivery) -> Event:
@@ -44,7 +44,7 @@ class Forges:
                 delivery.headers, delivery.body, app_id=self.settings.app_id, bot_login=await self.github_login()
             )
         forge = self.forgejo.get(delivery.instance)
-        login = await forge.login() if forge is not None and hasattr(forge, "login") else getattr(forge, "bot_login", None)
+        login = await forge.login() if forge is not None else None
         return forgejo_webhooks.parse(delivery.headers, delivery.body, instance=delivery.instance, bot_login=login)
 
     def for_event(self, event: Event) -> Forge:

@@ -32,7 +32,7 @@ from aiohttp import web
 
 from . import swagger
 
-FIXTURES = Path("/work/shared/fixtures")
+from tests.paths import FIXTURES
 DEFAULT_PAGING_NUM = 30  # what Forgejo answers when no limit is asked
 REACTIONS = {"+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"}  # Forgejo's default [ui] REACTIONS
 STATUS_RANK = {"error": 0, "failure": 1, "warning": 2, "pending": 3, "success": 4}  # worst first, as Forgejo combines

@@ -20,12 +20,14 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from tests.paths import FIXTURES
 from typing import Any, Mapping
 from urllib.parse import unquote
 
 from jsonschema import Draft4Validator
 
-SPEC_PATH = Path("/work/shared/fixtures/forgejo-api/swagger.v1.json")
+SPEC_PATH = FIXTURES / "forgejo-api" / "swagger.v1.json"
 
 ENUMS_FROM_SOURCE = {
     "CommitStatusState": ["pending", "success", "error", "failure", "warning"],
