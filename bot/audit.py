@@ -12,6 +12,8 @@ log = logging.getLogger("nexus.audit")
 
 def record(delivery_id: str, forge: str, event: Event | None, outcome: str, *, api_calls: int = 0,
            duration_ms: float = 0.0, forge_ms: float = 0.0, batch: int = 1, attempts: int = 1) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
     line = {
         "delivery": delivery_id,
         "forge": forge,

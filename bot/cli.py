@@ -21,11 +21,14 @@ PR_REF = re.compile(r"^(?:https?://[^/]+/)?([\w.-]+/[\w.-]+)(?:#|/pulls?/)(\d+)/
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nexus-bot", description="Enforces the Nexus Definition of Done.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser(
+    serve = sub.add_parser(
         "serve", help="run the webhook server and its workers",
         description="Run the webhook server (POST /webhooks/github, /webhooks/forgejo[/NAME], GET /healthz, /metrics).",
         epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    serve.add_argument("--role", choices=["all", "web", "worker"], default="all",
+                       help="all (default): one process does everything; web / worker: split them over two "
+                       "processes on one host sharing DATABASE_PATH")
     check = sub.add_parser(
         "check", help="evaluate a live pull request and print the verdict; posts nothing",
         description="Dry run: evaluate OWNER/REPO#N (or a PR URL) with GITHUB_TOKEN (GitHub) or the "
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
         setup_logging(settings.log_level)
         try:
-            asyncio.run(serve(settings))
+            asyncio.run(serve(settings, args.role))
         except ConfigError as exc:
             print(f"nexus-bot: the organisation config cannot be used: {exc}", file=sys.stderr)
             return 2

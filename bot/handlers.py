@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Awaitable, Callable
 
 from .dod import assess, publish
 from .events import Event
 from .forges.base import Forge
 from .lookups import Lookups
+from .relevance import may_change_verdict
 from .settings import Settings
 from .store import Store
 
@@ -87,24 +88,41 @@ class Services:
     ready: Callable[..., Awaitable[None]] | None = None  # (services, forge, where, repo, number)
 
 
+def _any_relevant(services: Services, forge: Forge, where: str, events: list[Event]) -> bool:
+    """Whether one of the events routed to the DoD can change its verdict (cached config only)."""
+    for event in events:
+        base = event.extra.get("base_ref")
+        config = services.lookups.cached_config(forge.name, where, event.repo, base) if base else None
+        if may_change_verdict(event, config):
+            return True
+    return False
+
+
 async def process_batch(services: Services, forge: Forge, where: str, events: list[Event]) -> str:
     """Handle one coalesced batch; returns a short outcome for the audit log."""
     first = events[0]
-    wants = {route(e) for e in events}
     done = []
-    if COMMANDS in wants and services.commands:
-        for event in (e for e in events if route(e) == COMMANDS):
+    dod_events = [e for e in events if route(e) == DOD]
+    want_dod = bool(dod_events) and _any_relevant(services, forge, where, dod_events)
+    if dod_events and not want_dod:
+        done.append("dod skipped: no event can change the verdict")
+    want_ready = any(route(e) == READY for e in events)
+    commands = [e for e in events if route(e) == COMMANDS]
+    if commands and services.commands:
+        for event in commands:
             if await services.commands(services, forge, where, event):
-                wants.add(DOD if event.is_pull_request else READY)
+                want_dod, want_ready = want_dod or event.is_pull_request, want_ready or not event.is_pull_request
         done.append("commands")
-    if DOD in wants and first.number is not None:
+    if want_dod and first.number is not None:
         a = await assess(forge, where, services.lookups, first.repo, first.number, details_url=services.settings.details_url)
         if a.pr.state == "open":
+            if any(e.name == "check" and e.action == "rerequested" for e in dod_events):
+                a.report = replace(a.report, always_write=True)
             await publish(forge, services.store, a)
             done.append(f"dod {a.verdict.state.value}")
         else:
             done.append("dod skipped: pull request closed")
-    if READY in wants and services.ready and first.number is not None:
+    if want_ready and services.ready and first.number is not None:
         await services.ready(services, forge, where, first.repo, first.number)
         done.append("ready")
     return ", ".join(done) or "nothing to do"

@@ -87,6 +87,17 @@ class Lookups:
             raise value
         return value
 
+    def cached_config(self, forge_name: str, where: str, repo: str, ref: str) -> Config | None:
+        """The config for ``repo`` at ``ref`` if it is in the cache, without any forge call."""
+        key = (where, repo, ref, REPO_CONFIG[forge_name])
+        if key not in self._files:
+            return None
+        found = self._files[key]
+        if found is None:
+            return self.org
+        value = self._configs.get((self.org_source[1], found))
+        return value if isinstance(value, Config) else None
+
     async def codeowners(self, forge: Forge, where: str, repo: str, ref: str) -> str | None:
         found = await self._first_file(forge, where, repo, ref, CODEOWNERS[forge.name])
         return found[1] if found else None

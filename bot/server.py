@@ -58,16 +58,19 @@ def build(settings: Settings) -> tuple[web.Application, Worker, Forges, Store]:
     return app, worker, forges, store
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, role: str = "all") -> None:
+    """``all``: web layer and workers in one process. ``web`` / ``worker``: one of them, sharing the
+    SQLite file with a process of the other role on the same host (a worker then polls the queue)."""
     app, worker, forges, store = build(settings)
-    worker.start()
+    if role != "web":
+        worker.start(poll_seconds=1.0 if role == "all" else 0.1)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     if not settings.webhook_secret:
         log.warning("WEBHOOK_SECRET is not set: every GitHub delivery will be refused (401)")
-    log.info("nexus-bot listening on %s:%s (database %s)", settings.host, settings.port, settings.database_path)
+    log.info("nexus-bot (%s) listening on %s:%s (database %s)", role, settings.host, settings.port, settings.database_path)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -75,7 +78,8 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
     log.info("shutting down: no new deliveries, finishing the work in flight")
     await site.stop()
-    await worker.stop()
+    if role != "web":
+        await worker.stop()
     await runner.cleanup()
     await forges.aclose()
     store.close()

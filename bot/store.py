@@ -58,9 +58,11 @@ class Store:
         self.db.executescript(SCHEMA)
         self._pending: list[tuple[tuple, asyncio.Future]] = []
         self._flush_scheduled = False
+        self._finished: list[tuple] = []
         self.new_work = asyncio.Event()
 
     def close(self) -> None:
+        self.flush_finished()
         self.db.close()
 
     # ---- accepting ---------------------------------------------------------------------------
@@ -109,25 +111,36 @@ class Store:
         return self.db.execute("UPDATE deliveries SET state='queued' WHERE state='working'").rowcount
 
     def claim(self, limit: int = 100) -> list[Delivery]:
-        now = time.time()
+        """Take up to ``limit`` due deliveries, oldest first, in one statement."""
         rows = self.db.execute(
-            "SELECT id, forge, instance, headers, body, attempts, received_at FROM deliveries"
-            " WHERE state='queued' AND not_before <= ? ORDER BY received_at LIMIT ?",
-            (now, limit),
+            "UPDATE deliveries SET state='working', attempts=attempts+1 WHERE id IN ("
+            " SELECT id FROM deliveries WHERE state='queued' AND not_before <= ? ORDER BY received_at LIMIT ?)"
+            " RETURNING id, forge, instance, headers, body, attempts, received_at",
+            (time.time(), limit),
         ).fetchall()
-        if rows:
-            self.db.executemany(
-                "UPDATE deliveries SET state='working', attempts=attempts+1 WHERE id=?", [(r[0],) for r in rows]
-            )
-        return [Delivery(r[0], r[1], r[2], json.loads(r[3]), bytes(r[4]), r[5] + 1, r[6]) for r in rows]
+        rows.sort(key=lambda r: r[6])
+        return [Delivery(r[0], r[1], r[2], json.loads(r[3]), bytes(r[4]), r[5], r[6]) for r in rows]
 
     def finish(self, delivery_id: str, outcome: str, state: str = "done") -> None:
-        self.db.execute(
-            "UPDATE deliveries SET state=?, outcome=?, finished_at=?, body=x'' WHERE id=?",
-            (state, outcome[:500], time.time(), delivery_id),
-        )
+        """Record the outcome; rows finished in one event-loop turn share one transaction."""
+        self._finished.append((state, outcome[:500], time.time(), delivery_id))
+        if len(self._finished) == 1:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush_finished)
+            except RuntimeError:  # no event loop (a script): write now
+                self.flush_finished()
+
+    def flush_finished(self) -> None:
+        """Write pending outcomes. A crash before this runs only means the work is redone after the
+        restart, and every write the bot makes converges, so redoing it has no second effect."""
+        rows, self._finished = self._finished, []
+        if rows:
+            self.db.execute("BEGIN")
+            self.db.executemany("UPDATE deliveries SET state=?, outcome=?, finished_at=?, body=x'' WHERE id=?", rows)
+            self.db.execute("COMMIT")
 
     def retry(self, delivery_id: str, delay: float, outcome: str) -> None:
+        self.flush_finished()
         self.db.execute(
             "UPDATE deliveries SET state='queued', not_before=?, outcome=? WHERE id=?",
             (time.time() + delay, outcome[:500], delivery_id),
@@ -151,9 +164,11 @@ class Store:
         ).rowcount
 
     def counts(self) -> dict[str, int]:
+        self.flush_finished()
         return dict(self.db.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
 
     def outcome(self, forge: str, instance: str, delivery_id: str) -> tuple[str, str | None] | None:
+        self.flush_finished()
         row = self.db.execute(
             "SELECT state, outcome FROM deliveries WHERE id=?", (f"{forge}:{instance}:{delivery_id}",)
         ).fetchone()

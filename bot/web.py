@@ -101,11 +101,16 @@ async def receive(request: web.Request, edge: Edge, secret: bytes | None, instan
     app = request.app
     started = time.perf_counter()
     stats: Accepting = app[ACCEPTING]
+    limit = app[SETTINGS].max_body_bytes
     try:
+        if (request.content_length or 0) > limit:  # refused before it is read
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         stats.counts["rejected"] += 1
-        return _error(413, f"body larger than {app[SETTINGS].max_body_bytes} bytes")
+        response = _error(413, f"body larger than {limit} bytes")
+        response.force_close()  # the rest of the body is not wanted
+        return response
     signature = _first(request, edge.signature_headers)
     if not secret or not edge.verify(secret, body, signature):
         stats.counts["rejected"] += 1

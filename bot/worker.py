@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -24,6 +25,39 @@ from .handlers import Services, TimedForge, ignore_reason, process_batch
 from .store import Delivery, Store
 
 log = logging.getLogger("nexus.worker")
+
+MAX_FORGE_WAIT = 3600.0  # the longest Retry-After / rate-limit reset honoured before asking again
+PERMANENT_ATTEMPTS = 3  # a refusal (404, 422, ...) is asked again this often (replication lag), then failed
+TRANSIENT = frozenset({401, 403, 408, 409, 425, 429})  # 401: credentials being fixed; 403: a rate limit in disguise
+_REPO = re.compile(r"[\w.-]+/[\w.-]+")
+
+
+def _transient(error: Exception) -> bool:
+    """Worth asking again later: the forge failing or limiting, not refusing this request."""
+    if not isinstance(error, ForgeError) or error.retry_after is not None:
+        return True
+    return error.status is None or error.status >= 500 or error.status in TRANSIENT
+
+
+def _number(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _checked(event: Event) -> Event:
+    """The fields that name what to fetch and what to coalesce on, checked: they go into API paths
+    and dictionary keys. A parser lets through what the payload says; a signed payload can still be wrong."""
+    if not isinstance(event.action, str):
+        raise PayloadError(f"action is not a string: {str(event.action)[:60]}")
+    if event.repo is not None and not (isinstance(event.repo, str) and _REPO.fullmatch(event.repo)):
+        raise PayloadError(f"repository is not owner/name: {str(event.repo)[:60]}")
+    numbers = ([] if event.number is None else [event.number]) + list(event.pr_numbers or ())
+    if not all(_number(n) for n in numbers):
+        raise PayloadError(f"pull request or issue number is not a positive integer: {str(numbers)[:60]}")
+    if numbers and event.repo is None:
+        raise PayloadError("missing field 'repository.full_name'")
+    if event.head_sha is not None and not isinstance(event.head_sha, str):
+        raise PayloadError("head sha is not a string")
+    return event
 
 
 @dataclass
@@ -50,10 +84,12 @@ class Worker:
         self.processed = 0
         self.evaluations = 0
         self._task: asyncio.Task | None = None
+        self.poll_seconds = 1.0
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, poll_seconds: float = 1.0) -> None:
+        self.poll_seconds = poll_seconds
         recovered = self.store.recover()
         if recovered:
             log.info("recovered %d deliveries that were in flight", recovered)
@@ -106,8 +142,16 @@ class Worker:
                 log.exception("could not read the queue")
                 await asyncio.sleep(1)
                 continue
-            for delivery in deliveries:
-                await self._ingest(delivery)
+            for i, delivery in enumerate(deliveries):
+                if self.stopping:  # hand back the rest at once: a stop must not wait for them
+                    self.store.release([d.id for d in deliveries[i:]])
+                    break
+                try:
+                    await self._ingest(delivery)
+                except Exception as exc:  # a bug must not stop the queue
+                    log.exception("could not take delivery %s", delivery.id)
+                    self._finish(delivery, None, f"error: {type(exc).__name__}: {exc}", time.perf_counter(),
+                                 state="failed")
             if time.time() > purge_at:
                 self.store.purge(self.settings.delivery_ttl_hours * 3600)
                 purge_at = time.time() + 300
@@ -116,7 +160,7 @@ class Worker:
                 continue
             self.store.new_work.clear()
             due = self.store.next_due()
-            timeout = 1.0 if due is None else min(1.0, max(0.01, due - time.time()))
+            timeout = self.poll_seconds if due is None else min(self.poll_seconds, max(0.01, due - time.time()))
             try:
                 await asyncio.wait_for(self.store.new_work.wait(), timeout)
             except asyncio.TimeoutError:
@@ -126,7 +170,7 @@ class Worker:
         started = time.perf_counter()
         event = None
         try:
-            event = await self.forges.parse(delivery)
+            event = _checked(await self.forges.parse(delivery))
             reason = ignore_reason(event)
             if reason:
                 self._finish(delivery, event, reason, started)
@@ -137,7 +181,7 @@ class Worker:
             self._finish(delivery, event, f"rejected: {exc}", started, state="failed")
             return
         except ForgeError as exc:
-            self._retry(delivery, event, exc)
+            self._retry(delivery, event, exc, started=started)
             return
         except Exception as exc:  # a bug must not stop the queue
             log.exception("could not take delivery %s", delivery.id)
@@ -226,7 +270,7 @@ class Worker:
         self.shares.pop(delivery.id, None)
         failed = self.failed_shares.pop(delivery.id, None)
         if failed and failed.startswith("retry:"):
-            self._retry(delivery, event, error or ForgeError(failed), forge=forge)
+            self._retry(delivery, event, error or ForgeError(failed), forge=forge, started=started)
             return
         state = "failed" if failed else "done"
         self._finish(delivery, event, failed or outcome, started, state=state, forge=forge, batch=size)
@@ -242,11 +286,18 @@ class Worker:
             batch=batch, attempts=delivery.attempts,
         )
 
-    def _retry(self, delivery, event, error, forge=None) -> None:
+    def _retry(self, delivery, event, error, forge=None, started=None) -> None:
+        if not _transient(error) and delivery.attempts >= PERMANENT_ATTEMPTS:
+            self._finish(delivery, event, f"failed: {error}", time.perf_counter() if started is None else started,
+                         state="failed", forge=forge)
+            return
         base, cap = self.settings.retry_base_seconds, self.settings.retry_max_seconds
         delay = min(cap, base * 2 ** min(delivery.attempts - 1, 20)) * random.uniform(0.5, 1.0)
         if isinstance(error, ForgeError) and error.retry_after:
-            delay = max(delay, min(error.retry_after, cap))
+            # never before the forge said (asking during a rate limit can get the app banned), even
+            # when that is longer than RETRY_MAX_SECONDS; GitHub's primary limits reset hourly
+            delay = max(delay, min(error.retry_after, MAX_FORGE_WAIT))
         self.store.retry(delivery.id, delay, f"retry in {delay:.1f}s: {error}")
+        self.store.new_work.set()  # the loop may be sleeping longer than this delay
         audit.record(delivery.id.rsplit(":", 1)[-1], delivery.forge, event, f"retry in {delay:.1f}s: {error}",
                      api_calls=forge.calls if forge else 0, attempts=delivery.attempts)

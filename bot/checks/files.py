@@ -8,8 +8,8 @@ from .finding import Finding, failed, passed
 
 
 def judge(ev: FilesEvidence, facts: Facts) -> Finding:
-    found = facts.paths.matching(ev.patterns)
+    found = facts.paths.matching(ev.patterns, limit=2)
     if found:
-        more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+        more = " (and more)" if len(found) > 1 else ""
         return passed(f"{found[0]} changed{more}")
     return failed(f"no change to {' or '.join(ev.patterns)}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
+from .links import strip_comments
+
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[([ xX✓✔✅]?)\]\s*(.*)$")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -14,7 +15,7 @@ _LABEL_LINE = re.compile(r"^\s*([A-Za-zÀ-ÿ][\w À-ÿ/'-]{1,60}?)\s*:\s*(.*)$")
 
 def lines_outside_code(body: str) -> list[str]:
     out, fenced = [], False
-    for line in _COMMENT.sub("", body or "").splitlines():
+    for line in strip_comments(body or "").splitlines():
         if _FENCE.match(line):
             fenced = not fenced
             continue

@@ -52,8 +52,9 @@ def _from_codeowners(paths: PathSet, text: str, config: Config) -> tuple[dict[st
 def _from_config(paths: PathSet, config: Config) -> dict[str, list[str]]:
     teams: dict[str, list[str]] = {}
     for key, team in config.teams.items():
-        if team.paths and paths.any_match(team.paths):
-            teams[key] = paths.matching(team.paths)[:5]
+        found = paths.matching(team.paths, limit=5) if team.paths else []
+        if found:
+            teams[key] = found
     return teams
 
 

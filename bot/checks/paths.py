@@ -45,12 +45,15 @@ class PathSet:
             return any(matcher.match_file(p) for p in self.paths)
         return matcher.search(self._blob) is not None
 
-    def matching(self, patterns: tuple[str, ...] | list[str]) -> list[str]:
+    def matching(self, patterns: tuple[str, ...] | list[str], limit: int | None = None) -> list[str]:
+        """The matching paths in order, the first ``limit`` of them at most."""
         matcher = _compile(tuple(patterns))
         if isinstance(matcher, GitIgnoreSpec):
-            return [p for p in self.paths if matcher.match_file(p)]
+            return [p for p in self.paths if matcher.match_file(p)][:limit]
         found, seen = [], set()
         for m in matcher.finditer(self._blob):
+            if limit is not None and len(found) >= limit:
+                break
             start = self._blob.rfind("\n", 0, m.start()) + 1
             end = self._blob.find("\n", m.start())
             line = self._blob[start : end if end >= 0 else None]

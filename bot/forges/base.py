@@ -28,6 +28,7 @@ class Report:
     status_context: str = "nexus/dod"
     sticky_comment: bool = False  # also post/edit the summary as one sticky PR comment
     target_url: str | None = None
+    always_write: bool = False  # a person asked for a re-run: write even when nothing changed
 
 
 class Forge(Protocol):

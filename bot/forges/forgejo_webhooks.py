@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+
+import orjson
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
@@ -81,7 +83,7 @@ def parse(headers: Mapping[str, str], body: bytes, *, instance: str, bot_login: 
     if mapper is None:
         raise UnknownEvent(f"Forgejo event type {kind!r} is not handled")
     try:
-        payload = json.loads(body)
+        payload = orjson.loads(body)
     except ValueError as e:  # includes UnicodeDecodeError
         raise PayloadError(f"{kind}: malformed JSON: {e}") from None
     if not isinstance(payload, dict):
@@ -103,6 +105,14 @@ def parse(headers: Mapping[str, str], body: bytes, *, instance: str, bot_login: 
         extra={"event_type": kind, **fields.pop("extra", {})},
         **fields,
     )
+
+
+def _optional(obj: Any, path: str, kind: type) -> Any:
+    """The value at a dotted ``path`` when it is there and of ``kind``, else None: for fields the bot
+    only uses to save work, never to decide."""
+    for key in path.split("."):
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj if isinstance(obj, kind) else None
 
 
 def _get(obj: Any, path: str) -> Any:
@@ -150,6 +160,7 @@ def _pull_request(kind: str, p: dict) -> dict:
         is_pull_request=True,
         head_sha=_get(pr, "head.sha"),
         labels=_labels(pr),
+        extra={"base_ref": _optional(pr, "base.ref", str), "changes": sorted(_optional(p, "changes", dict) or {})},
     )
 
 

@@ -419,7 +419,9 @@ class GitHubForge:
             body["conclusion"] = "success" if state is State.PASSED else "failure"
         if report.target_url:
             body["details_url"] = report.target_url
-        if existing:
+        if existing and _shows(existing, body) and not report.always_write:
+            pass  # the check already says exactly this: a write would only cost quota and an ETag
+        elif existing:
             await self._request("PATCH", f"/repos/{pr.repo}/check-runs/{existing.id}", json=body)
         else:
             await self._request("POST", f"/repos/{pr.repo}/check-runs", json={**body, "head_sha": pr.head_sha})
@@ -513,6 +515,13 @@ def _review(r: dict) -> Review:
         submitted_at=_time(r.get("submitted_at")),
         id=r.get("id"),
     )
+
+
+def _shows(check: CheckResult, body: dict[str, Any]) -> bool:
+    """Whether an existing check run already shows what ``body`` would write."""
+    output = body["output"]
+    same_text = check.text == "\n\n".join(filter(None, (output["title"], output["summary"])))
+    return same_text and check.status == body["status"] and check.conclusion == body.get("conclusion")
 
 
 def _check_run(c: dict) -> CheckResult:

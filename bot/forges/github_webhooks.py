@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+
+import orjson
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
@@ -48,7 +50,7 @@ def parse(
     if mapper is None:
         raise UnknownEvent(f"GitHub event {name!r} is not handled")
     try:
-        payload = json.loads(body)
+        payload = orjson.loads(body)
     except ValueError as e:  # includes UnicodeDecodeError
         raise PayloadError(f"{name}: malformed JSON: {e}") from None
     if not isinstance(payload, dict):
@@ -77,6 +79,14 @@ def parse(
     )
 
 
+def _optional(obj: Any, path: str, kind: type) -> Any:
+    """The value at a dotted ``path`` when it is there and of ``kind``, else None: for fields the bot
+    only uses to save work, never to decide."""
+    for key in path.split("."):
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj if isinstance(obj, kind) else None
+
+
 def _get(obj: Any, path: str) -> Any:
     """The value at a dotted ``path``; PayloadError naming the path when it is missing or null."""
     for key in path.split("."):
@@ -99,7 +109,11 @@ def _pull_request(p: dict) -> dict:
         is_pull_request=True,
         head_sha=_get(pr, "head.sha"),
         labels=_labels(pr),
-        extra={},
+        extra={
+            "base_ref": _optional(pr, "base.ref", str),
+            "label": _optional(p, "label.name", str),  # labeled / unlabeled: the one label
+            "changes": sorted(_optional(p, "changes", dict) or {}),  # edited: which fields
+        },
     )
 
 

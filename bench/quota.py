@@ -1,0 +1,100 @@
+"""Rate-limit quota per webhook over a realistic pull request lifecycle, against the fake GitHub:
+opened, 2 pushes, 12 check runs completing, 3 reviews, 4 label changes by people (22 webhooks).
+
+Counted like GitHub counts: every request the bot makes, except 304 answers to conditional requests,
+which GitHub does not charge. Target: at most 2 per webhook on average. Events arrive spaced as in
+life (a person acts, CI jobs finish a few hundred ms apart), with the default coalescing window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.github import FakeGitHub  # noqa: E402
+from tests.harness import RunningBot, settings_for  # noqa: E402
+
+REPO = "org/app"
+JOBS = ["tests", "lint", "unit-tests", "integration-tests", "coverage / backend", "security audit"]
+
+
+async def lifecycle(coalesce: float) -> dict:
+    fake = FakeGitHub()
+    await fake.start()
+    tmp = Path(tempfile.mkdtemp())
+    bot = await RunningBot(settings_for(tmp, github=fake, COALESCE_SECONDS=coalesce, LOG_LEVEL="warn")).start()
+    sent = 0
+
+    async def send(event, action, number=1, pause=0.0, **kw):
+        nonlocal sent
+        sent += 1
+        status, _ = await bot.deliver(fake.webhook(event, action, REPO, number, **kw))
+        assert status == 202, status
+        if pause:
+            await asyncio.sleep(pause)
+
+    fake.set_team("org", "backend", ["bob", "dana"])
+    fake.set_team("org", "frontend", ["carol"])
+    fake.add_pr(REPO, 1, title="feat: approval e-mail", body="## Rollback plan\nrevert", author="alice",
+                files=["backend/src/mail.rs", "frontend/src/Approve.svelte"], head_sha="a" * 40)
+    await send("pull_request", "opened")
+    await bot.settle()
+    for push, sha in enumerate(["b" * 40, "c" * 40], start=1):
+        files = ["backend/src/mail.rs", "frontend/src/Approve.svelte"] + (["CHANGELOG.md"] if push == 2 else [])
+        fake.push(REPO, 1, sha, files=files)
+        await send("pull_request", "synchronize")
+        await bot.settle()
+        for job in JOBS:  # six jobs per push finish a few hundred ms apart
+            run = fake.add_check_run(REPO, sha, job, summary="Coverage: 92.0%" if "coverage" in job else "")
+            await send("check_run", "completed", check_run_id=run, pause=0.3)
+        await bot.settle()
+    for reviewer in ("bob", "carol", "dana"):
+        fake.add_review(REPO, 1, reviewer, "APPROVED")
+        await send("pull_request_review", "submitted", pause=1.0)
+        await bot.settle()
+    for n, label in enumerate(["P1", "feature", "milestone:2", "P1"]):
+        if n == 3:
+            fake.set_labels(REPO, 1, [l for l in fake.issues[(REPO, 1)].labels if l != "P1"])
+            await send("pull_request", "unlabeled", label="P1", pause=1.0)
+        else:
+            fake.set_labels(REPO, 1, fake.issues[(REPO, 1)].labels + [label])
+            await send("pull_request", "labeled", label=label, pause=1.0)
+        await bot.settle()
+    await bot.settle()
+    by_route = Counter()
+    for r in fake.requests:
+        if r.status != 304:
+            by_route[f"{r.method} {r.route}"] += 1
+    result = {
+        "webhooks": sent,
+        "requests": len(fake.requests),
+        "charged": fake.charged,
+        "charged_per_webhook": round(fake.charged / sent, 2),
+        "free_304": sum(1 for r in fake.requests if r.status == 304),
+        "evaluations": bot.worker.evaluations,
+        "charged_by_route": dict(by_route.most_common()),
+    }
+    await bot.stop()
+    await fake.stop()
+    return result
+
+
+def main() -> dict:
+    result = asyncio.run(lifecycle(coalesce=2.0))
+    print(f"{result['webhooks']} webhooks, {result['evaluations']} evaluations, {result['requests']} requests, "
+          f"{result['free_304']} free (304), {result['charged']} charged: "
+          f"{result['charged_per_webhook']} per webhook")
+    for route, n in result["charged_by_route"].items():
+        print(f"  {n:>3}  {route}")
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(main()))
