@@ -28,3 +28,24 @@ async def fake_forgejo():
     await fake.start()
     yield fake
     await fake.stop()
+
+
+@pytest_asyncio.fixture(params=["github", "forgejo"])
+async def world(request, tmp_path, github_private_key):
+    """The real bot and one fake forge (tests/world.py): every end-to-end test runs on GitHub and on
+    Forgejo. ``@only("github")`` (from tests.world) keeps a test on one forge. At the end, the fake
+    must have seen nothing its API description rejects."""
+    from tests.fakes.forgejo import FakeForgejo
+    from tests.fakes.github import FakeGitHub
+    from tests.world import WORLDS
+
+    fake = FakeGitHub(private_key=github_private_key) if request.param == "github" else FakeForgejo()
+    await fake.start()
+    w = WORLDS[request.param](fake, tmp_path)
+    try:
+        await w.start()
+        yield w
+    finally:
+        await w.stop()
+        await fake.stop()
+    assert fake.violations == [], fake.violations

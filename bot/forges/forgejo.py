@@ -220,9 +220,14 @@ class ForgejoForge:
         pr = await self._json("GET", f"/repos/{repo}/pulls/{number}")
         requested = {(t.get("name") or "").lower() for t in pr.get("requested_reviewers_teams") or ()}
         missing = [team for team in wanted if team.lower() not in requested]
-        if missing:
+        owner = repo.split("/", 1)[0]
+        known = [team for team in missing if await self._team_id(owner, team) is not None]
+        if len(known) < len(missing):  # Forgejo refuses the whole request (422) for one unknown team
+            log.info("%s#%s: no team %s in %s to ask for a review", repo, number,
+                     ", ".join(t for t in missing if t not in known), owner)
+        if known:
             path = f"/repos/{repo}/pulls/{number}/requested_reviewers"
-            await self._call("POST", path, body={"team_reviewers": missing})
+            await self._call("POST", path, body={"team_reviewers": known})
 
     async def permission(self, repo: str, user: str) -> str:
         """admin | write | read | none (Forgejo's "owner" is reported as admin; an unknown user as none).
@@ -272,8 +277,9 @@ class ForgejoForge:
     async def _team_id(self, org: str, team: str) -> int | None:
         key = (org.lower(), team.lower())
         if key not in self._team_ids:
-            found = await self._json(
-                "GET", f"/orgs/{quote(org, safe='')}/teams/search", params={"q": team, "include_desc": "false"}
+            found = await self._json(  # 404 when the owner is a user, not an organisation: no teams
+                "GET", f"/orgs/{quote(org, safe='')}/teams/search", params={"q": team, "include_desc": "false"},
+                missing_ok=True,
             )
             ids = [t["id"] for t in (found or {}).get("data") or () if (t.get("name") or "").lower() == key[1]]
             if not ids:
