@@ -95,7 +95,13 @@ async def publish(forge: Forge, store: Store, a: Assessment) -> None:
         teams = [t for t in teams_missing_approval(facts) if config.team_slug(t) not in asked]
         if teams:
             slugs = [config.team_slug(t) for t in teams]
-            await forge.request_reviews(pr.repo, pr.number, slugs)
+            try:
+                await forge.request_reviews(pr.repo, pr.number, slugs)
+            except ForgeError as exc:
+                if exc.status is None or exc.status >= 500 or exc.status in (403, 429):
+                    raise  # the forge is failing or limiting: the whole evaluation is retried
+                # refused (a team that does not exist, no access): the verdict stands; ask no more
+                log.warning("review request for %s on %s#%s refused: %s", slugs, pr.repo, pr.number, exc)
             store.mark(forge.name, pr.repo, pr.number, "review-request", set(slugs))
 
 

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Awaitable, Callable
 
+from . import recheck
 from .dod import assess, publish
 from .events import Event
 from .forges.base import Forge
@@ -27,7 +28,7 @@ DOD, READY, COMMANDS = "dod", "ready", "commands"
 ROUTES: dict[tuple[str, str], str] = {
     **{("pull_request", a): DOD for a in (
         "opened", "synchronize", "reopened", "edited", "labeled", "unlabeled", "ready_for_review",
-        "review_requested")},
+        "review_requested", "recheck")},
     **{("pull_request_review", a): DOD for a in ("submitted", "edited", "dismissed")},
     **{("check", a): DOD for a in ("completed", "rerequested", "pending")},
     **{("issues", a): READY for a in ("opened", "edited", "labeled", "unlabeled", "reopened")},
@@ -120,6 +121,10 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
                 a.report = replace(a.report, always_write=True)
             await publish(forge, services.store, a)
             done.append(f"dod {a.verdict.state.value}")
+            if forge.name == "forgejo" and recheck.waits_for_ci(a.verdict):
+                rounds = [e.extra.get("round", 0) for e in dod_events if e.action == "recheck"]
+                recheck.schedule(services.store, where, a.pr.repo, a.pr.number, a.pr.head_sha,
+                                 services.settings.forgejo_recheck_seconds, max(rounds, default=0) + 1)
         else:
             done.append("dod skipped: pull request closed")
     if want_ready and services.ready and first.number is not None:

@@ -144,6 +144,7 @@ class ItemResult:
     required: bool = True
     number: int | None = None
     waiver: Waiver | None = None
+    waiting_for: str = ""  # when pending: "ci" (checks, statuses) or "people" (reviews)
 
 
 @dataclass

@@ -53,6 +53,7 @@ DOCUMENTED = [
     ("COALESCE_SECONDS", "events for one PR/issue within this window give one evaluation (default 2)"),
     ("DELIVERY_TTL_HOURS", "how long delivery ids are remembered against redeliveries (default 24)"),
     ("MAX_BODY_BYTES", "largest webhook body accepted (default 26214400, GitHub's 25 MB)"),
+    ("FORGEJO_RECHECK_SECONDS", "Forgejo sends no webhook when CI finishes: re-check a verdict waiting for CI this often (default 60; 0: never)"),
     ("DETAILS_URL", "link shown with the status, e.g. https://nexus.example.org (optional)"),
 ]
 
@@ -76,6 +77,7 @@ class Settings:
     delivery_ttl_hours: float = 24.0
     max_body_bytes: int = 25 * 1024 * 1024
     details_url: str | None = None
+    forgejo_recheck_seconds: float = 60.0
     retry_base_seconds: float = 1.0  # first backoff of work that failed on a forge error
     retry_max_seconds: float = 300.0
 
@@ -130,6 +132,7 @@ class Settings:
             delivery_ttl_hours=number("DELIVERY_TTL_HOURS", 24.0, float),
             max_body_bytes=number("MAX_BODY_BYTES", 25 * 1024 * 1024),
             details_url=get("DETAILS_URL"),
+            forgejo_recheck_seconds=number("FORGEJO_RECHECK_SECONDS", 60.0, float),
             retry_base_seconds=number("RETRY_BASE_SECONDS", 1.0, float),
             retry_max_seconds=number("RETRY_MAX_SECONDS", 300.0, float),
         )

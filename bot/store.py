@@ -104,6 +104,17 @@ class Store:
         if any(results):
             self.new_work.set()
 
+    def schedule(self, forge: str, instance: str, delivery_id: str, headers: dict[str, str], body: bytes,
+                 after: float) -> bool:
+        """Queue the bot's own work (a recheck) to be done ``after`` seconds from now, once per id."""
+        now = time.time()
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO deliveries (id, forge, instance, headers, body, received_at, not_before)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (f"{forge}:{instance}:{delivery_id}", forge, instance, json.dumps(headers), body, now, now + after),
+        )
+        return cur.rowcount == 1
+
     # ---- working -----------------------------------------------------------------------------
 
     def recover(self) -> int:

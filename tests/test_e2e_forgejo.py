@@ -5,6 +5,7 @@ instances. The scenarios both forges share are in tests/test_e2e_dod.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -133,8 +134,9 @@ async def test_changes_requested_arrive_as_pull_request_review_rejected(world):
 
 
 async def test_ci_completion_is_seen_at_the_next_event_on_the_pull_request(world):
-    """Forgejo (v12) has no status webhook: a CI result changes nothing until the next event on the
-    PR (a push, a review, a label, an edit, a ``/nexus dod`` comment) makes the bot look again."""
+    """Forgejo (v12) has no status webhook: a CI result is seen at the next event on the PR (a push,
+    a review, a label, an edit, a ``/nexus dod`` comment), or at the bot's own recheck (every
+    FORGEJO_RECHECK_SECONDS, 60 s here: not within this test)."""
     world.open_pr(8, files=["docs/a.md", "CHANGELOG.md"])
     for name in GREEN_CI:
         world.ci(world.head(8), name, "running")
@@ -150,6 +152,36 @@ async def test_ci_completion_is_seen_at_the_next_event_on_the_pull_request(world
     await world.send("review", 8)
     await world.settle()
     assert world.state(8) == "success", world.published(8)
+
+
+async def test_a_verdict_waiting_for_ci_is_rechecked_without_any_event(world, tmp_path):
+    """With no event at all, the bot's scheduled recheck sees CI finish and turns the verdict; once
+    it is no longer waiting for CI, the rechecks stop."""
+    fast = ForgejoWorld(world.fake, tmp_path / "fast", FORGEJO_RECHECK_SECONDS="0.2")
+    (tmp_path / "fast").mkdir()
+    await fast.start()
+    try:
+        fast.open_pr(18, files=["docs/a.md", "CHANGELOG.md"])
+        fast.review(18, "bob", "APPROVED")
+        for name in GREEN_CI:
+            fast.ci(fast.head(18), name, "running")
+        await fast.send("opened", 18)
+        await fast.settle()
+        assert fast.state(18) == "pending"
+
+        green(fast, fast.head(18))  # CI finishes: Forgejo tells nobody
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if fast.state(18) == "success":
+                break
+        assert fast.state(18) == "success", fast.published(18)
+        rechecks = [d for d in fast.bot.store.db.execute("SELECT id, state FROM deliveries WHERE id LIKE '%recheck:%'")]
+        assert rechecks and all(state == "done" for _, state in rechecks)
+        await asyncio.sleep(0.5)
+        assert fast.bot.store.db.execute(
+            "SELECT count(*) FROM deliveries WHERE id LIKE '%recheck:%' AND state='queued'").fetchone()[0] == 0
+    finally:
+        await fast.stop()
 
 
 async def test_on_gitea_a_commit_status_event_re_evaluates_the_pull_request_of_that_commit(world):

@@ -23,6 +23,7 @@ JUDGES: dict[str, Callable] = {
 }
 
 _WORST_FIRST = (State.FAILED, State.PENDING, State.PASSED, State.NOT_APPLICABLE)
+_WAITS_FOR = {"check": "ci", "metric": "ci", "approvals": "people"}
 
 
 def _combine(findings: list[Finding]) -> Finding:
@@ -41,13 +42,17 @@ def evaluate(pr: PullRequest, config: Config, context: Context | None = None) ->
     verdict = Verdict(head_sha=pr.head_sha)
     for item in config.enabled_items():
         ok, why = applies(item.when, facts)
+        waits: set[str] = set()
         if not ok:
             finding = Finding(State.NOT_APPLICABLE, f"not applicable: {why}")
         else:
-            findings = []
+            findings, waits = [], set()
             for ev in item.evidence:
                 ev_ok, ev_why = applies(ev.when, facts)
-                findings.append(JUDGES[ev.kind](ev, facts) if ev_ok else Finding(State.NOT_APPLICABLE, ev_why))
+                found = JUDGES[ev.kind](ev, facts) if ev_ok else Finding(State.NOT_APPLICABLE, ev_why)
+                if found.state is State.PENDING:
+                    waits.add(_WAITS_FOR.get(ev.kind, ""))
+                findings.append(found)
             finding = _combine(findings)
         result = ItemResult(
             id=item.id,
@@ -58,6 +63,7 @@ def evaluate(pr: PullRequest, config: Config, context: Context | None = None) ->
             action=(finding.action or item.help) if finding.state is State.FAILED else "",
             required=item.required,
             number=item.number,
+            waiting_for=",".join(sorted(w for w in waits if w)) if finding.state is State.PENDING else "",
         )
         waiver = facts.context.waivers.get(item.id)
         if waiver and item.waivable and finding.state in (State.FAILED, State.PENDING):

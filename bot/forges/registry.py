@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import recheck
 from ..events import Event, PayloadError
 from ..settings import Settings
 from ..store import Delivery
@@ -43,6 +44,9 @@ class Forges:
             return github_webhooks.parse(
                 delivery.headers, delivery.body, app_id=self.settings.app_id, bot_login=await self.github_login()
             )
+        scheduled = recheck.parse(delivery.headers, delivery.body, delivery.instance)
+        if scheduled is not None:
+            return scheduled
         forge = self.forgejo.get(delivery.instance)
         login = await forge.login() if forge is not None else None
         return forgejo_webhooks.parse(delivery.headers, delivery.body, instance=delivery.instance, bot_login=login)
