@@ -630,7 +630,7 @@ _READY_FR: dict[str, Any] = {
             'reasons': {
                 'ok': 'Chaque scénario a un Alors ({count}).',
                 'no_scenario': 'Aucun scénario à automatiser.',
-                'no_then': 'Pas de Alors dans : {scenarios}.',
+                'no_then': 'Pas de « Alors » dans : {scenarios}.',
             },
         },
     },

@@ -21,6 +21,7 @@ TEXTS = {
         "intro": "It can enter a sprint once these Ready criteria are met:",
         "outro": "Edit the issue: this comment updates itself.",
         "example": "Expected form",
+        "colon": ": ",
         "ready": "Ready: all five Ready criteria are met.",
     },
     "fr": {
@@ -28,6 +29,7 @@ TEXTS = {
         "intro": "Il pourra entrer dans un sprint quand ces critères seront remplis :",
         "outro": "Modifiez le ticket : ce commentaire se met à jour tout seul.",
         "example": "Forme attendue",
+        "colon": " : ",
         "ready": "Ready : les cinq critères sont remplis.",
     },
 }
@@ -38,7 +40,9 @@ _env.filters["cell"] = cell
 
 
 def render_ready(verdict) -> str:
-    return _env.get_template("ready.md.j2").render(verdict=verdict, texts=TEXTS)
+    """The Ready comment; a language configured in ``ready.languages`` but without texts here gets
+    the English frame around its own criteria texts (rather than no comment at all)."""
+    return _env.get_template("ready.md.j2").render(verdict=verdict, t=TEXTS.get(verdict.language, TEXTS["en"]))
 
 
 async def assess_ready(services, forge, where: str, repo: str, number: int):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
+import threading
 from pathlib import Path
 
 from aiohttp import web
@@ -41,46 +43,92 @@ def org_config_source(settings: Settings) -> tuple[str, str]:
     return default_config_text()
 
 
-def build(settings: Settings) -> tuple[web.Application, Worker, Forges, Store]:
-    """Compose the service (the tests and benchmarks start it the same way)."""
+def build(settings: Settings, store: Store | None = None) -> tuple[web.Application, Worker, Forges, Store]:
+    """Compose the service (the tests and benchmarks start it the same way). ``store``: the web
+    layer's own connection to the database, when it runs on a thread of its own."""
     from .commands_wiring import handle_comment
     from .readiness import run_ready
 
     source = org_config_source(settings)
-    store = Store(settings.database_path)
+    work_store = Store(settings.database_path)
     lookups = Lookups(source)
     forges = Forges(settings)
-    services = Services(settings, store, lookups, commands=handle_comment, ready=run_ready)
+    services = Services(settings, work_store, lookups, commands=handle_comment, ready=run_ready)
     worker = Worker(services, forges)
-    app = make_app(settings, store)
+    app = make_app(settings, store or work_store)
     app[WORKER] = worker
     app[SERVICES] = services
-    return app, worker, forges, store
+    return app, worker, forges, work_store
+
+
+class WebThread:
+    """The web layer on a thread of its own, with its own event loop and SQLite connection: accepting
+    a delivery never waits behind an evaluation running on the main loop. (One process, two cores.)"""
+
+    def __init__(self, app: web.Application, host: str, port: int):
+        self.app, self.host, self.port = app, host, port
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="nexus-web", daemon=True)
+        self.thread.start()
+        self._ready.wait(30)
+        if self._error:
+            raise self._error
+
+    def _run(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        try:
+            self.loop.run_until_complete(self.runner.setup())
+            self.site = web.TCPSite(self.runner, self.host, self.port)
+            self.loop.run_until_complete(self.site.start())
+        except BaseException as exc:  # e.g. the port is taken: the main thread reports it
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self.runner.cleanup())
+        self.loop.close()
+
+    async def stop(self) -> None:
+        """Stop accepting (in-flight requests finish), then end the thread."""
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.site.stop(), self.loop))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        await asyncio.get_running_loop().run_in_executor(None, self.thread.join, 30)
 
 
 async def serve(settings: Settings, role: str = "all") -> None:
-    """``all``: web layer and workers in one process. ``web`` / ``worker``: one of them, sharing the
-    SQLite file with a process of the other role on the same host (a worker then polls the queue)."""
-    app, worker, forges, store = build(settings)
+    """``all``: web layer and workers in one process (the web layer on its own thread).
+    ``web`` / ``worker``: one of them, sharing the SQLite file with a process of the other role on
+    the same host (a worker then polls the queue)."""
+    loop = asyncio.get_running_loop()
+    web_store = Store(settings.database_path, checkpoints=False) if role == "all" else None
+    app, worker, forges, store = build(settings, web_store)
+    if web_store is not None:
+        web_store.on_new_work = lambda: loop.call_soon_threadsafe(store.new_work.set)
+        sys.setswitchinterval(0.001)  # the web thread gets the GIL back within a millisecond
     if role != "web":
         worker.start(poll_seconds=1.0 if role == "all" else 0.1)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    front = WebThread(app, settings.host, settings.port)
+    front.start()
     if not settings.webhook_secret:
         log.warning("WEBHOOK_SECRET is not set: every GitHub delivery will be refused (401)")
     log.info("nexus-bot (%s) listening on %s:%s (database %s)", role, settings.host, settings.port, settings.database_path)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("shutting down: no new deliveries, finishing the work in flight")
-    await site.stop()
+    await front.stop()
     if role != "web":
         await worker.stop()
-    await runner.cleanup()
     await forges.aclose()
     store.close()
+    if web_store is not None:
+        web_store.close()
     log.info("stopped")

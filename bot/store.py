@@ -13,6 +13,7 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -37,6 +38,11 @@ CREATE TABLE IF NOT EXISTS marks (           -- what the bot did, so it can undo
 """
 
 
+def _text(value: str) -> str:
+    """``value`` storable as SQLite text (lone surrogates, from undecodable bytes, escaped)."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass(frozen=True)
 class Delivery:
     id: str
@@ -49,17 +55,22 @@ class Delivery:
 
 
 class Store:
-    def __init__(self, path: str):
+    def __init__(self, path: str, checkpoints: bool = True):
+        """``checkpoints=False``: this connection never copies the WAL into the database (the web
+        layer's, so that accepting never waits for a checkpoint); another connection does it."""
         self.path = path
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
+        if not checkpoints:
+            self.db.execute("PRAGMA wal_autocheckpoint=0")
         self.db.executescript(SCHEMA)
         self._pending: list[tuple[tuple, asyncio.Future]] = []
         self._flush_scheduled = False
         self._finished: list[tuple] = []
         self.new_work = asyncio.Event()
+        self.on_new_work: Callable[[], None] | None = None  # another thread's worker to wake
 
     def close(self) -> None:
         self.flush_finished()
@@ -91,7 +102,7 @@ class Store:
                 )
                 results.append(cur.rowcount == 1)
             self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except Exception as exc:  # never leave the transaction open: every later write would fail
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             for _, fut in batch:
@@ -103,6 +114,8 @@ class Store:
                 fut.set_result(new)
         if any(results):
             self.new_work.set()
+            if self.on_new_work:
+                self.on_new_work()
 
     def schedule(self, forge: str, instance: str, delivery_id: str, headers: dict[str, str], body: bytes,
                  after: float) -> bool:
@@ -134,7 +147,7 @@ class Store:
 
     def finish(self, delivery_id: str, outcome: str, state: str = "done") -> None:
         """Record the outcome; rows finished in one event-loop turn share one transaction."""
-        self._finished.append((state, outcome[:500], time.time(), delivery_id))
+        self._finished.append((state, _text(outcome[:500]), time.time(), delivery_id))
         if len(self._finished) == 1:
             try:
                 asyncio.get_running_loop().call_soon(self.flush_finished)
@@ -147,14 +160,18 @@ class Store:
         rows, self._finished = self._finished, []
         if rows:
             self.db.execute("BEGIN")
-            self.db.executemany("UPDATE deliveries SET state=?, outcome=?, finished_at=?, body=x'' WHERE id=?", rows)
+            try:
+                self.db.executemany("UPDATE deliveries SET state=?, outcome=?, finished_at=?, body=x'' WHERE id=?", rows)
+            except BaseException:  # never leave the transaction open: every later write would fail
+                self.db.execute("ROLLBACK")
+                raise
             self.db.execute("COMMIT")
 
     def retry(self, delivery_id: str, delay: float, outcome: str) -> None:
         self.flush_finished()
         self.db.execute(
             "UPDATE deliveries SET state='queued', not_before=?, outcome=? WHERE id=?",
-            (time.time() + delay, outcome[:500], delivery_id),
+            (time.time() + delay, _text(outcome[:500]), delivery_id),
         )
 
     def release(self, delivery_ids: list[str]) -> None:

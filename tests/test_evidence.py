@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -15,6 +14,7 @@ from bot.config import (ApprovalsEvidence, CheckboxEvidence, CheckEvidence, Cond
                         LabelEvidence, MetricEvidence, SectionEvidence)
 from bot.model import State, Waiver
 
+from .guards import no_hang
 from .builders import default_config, ok, pr, review, running
 
 
@@ -176,12 +176,16 @@ def test_section(name, body, expected):
     assert judge(section, ev, pr(body=body)).state is expected
 
 
-def test_huge_unicode_body_is_read_quickly():
+def test_huge_unicode_body_is_read():
     body = ("Ünïcödé 😀 " * 100_000) + "\n- [x] PII removed\n" + ("- [ ] other\n" * 20_000)
-    started = time.perf_counter()
-    boxes = checkboxes(body)
+    with no_hang():
+        boxes = checkboxes(body)
     assert (True, "PII removed") in boxes and len(boxes) == 20_001
-    assert time.perf_counter() - started < 5  # a sanity bound against catastrophic backtracking only
+
+
+def test_unclosed_html_comments_do_not_backtrack():
+    with no_hang():
+        assert checkboxes("<!--" * 20_000 + "\n- [x] PII removed") == []
 
 
 # ---- approvals ----------------------------------------------------------------------------

@@ -3,7 +3,6 @@ estimates, the config section, the labels, properties and speed."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,8 @@ from bot.checks.links import Link, extract_links
 from bot.checks.ready import evaluate_ready, ready_labels
 from bot.config import READY_CRITERIA, READY_REASONS, ConfigError, ReadyConfig, default_config_text, load_config
 from bot.model import Issue
+
+from .guards import no_hang
 
 CONFIG = load_config(default_config_text())
 REPO = "org/koprogo-api"
@@ -327,18 +328,16 @@ PATHOLOGICAL = {
 }
 
 
-def test_a_one_megabyte_body_is_read_quickly():
+def test_a_one_megabyte_body_is_read():
     body = huge_realistic_body()
     assert len(body) >= 1_000_000
-    start = time.perf_counter()
-    v = evaluate_ready(issue(body), CONFIG)
-    assert time.perf_counter() - start < 2.0
+    with no_hang():
+        v = evaluate_ready(issue(body), CONFIG)
     assert v.ready  # the item at the top is still read
 
 
 @pytest.mark.parametrize("name", PATHOLOGICAL)
 def test_pathological_bodies_do_not_backtrack(name):
-    start = time.perf_counter()
-    evaluate_ready(issue(PATHOLOGICAL[name]), CONFIG)
-    extract_links(PATHOLOGICAL[name], CONFIG)
-    assert time.perf_counter() - start < 2.0
+    with no_hang():
+        evaluate_ready(issue(PATHOLOGICAL[name]), CONFIG)
+        extract_links(PATHOLOGICAL[name], CONFIG)

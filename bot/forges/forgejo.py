@@ -148,7 +148,9 @@ class ForgejoForge:
         )
 
     async def file_at(self, repo: str, path: str, ref: str) -> str | None:
-        r = await self._call("GET", f"/repos/{repo}/raw/{quote(path)}", params={"ref": ref}, missing_ok=True)
+        """The file on ``ref``; an empty ``ref`` means the default branch."""
+        params = {"ref": ref} if ref else None
+        r = await self._call("GET", f"/repos/{repo}/raw/{quote(path)}", params=params, missing_ok=True)
         return None if r is None else r.content.decode("utf-8", errors="replace")
 
     async def pulls_for_commit(self, repo: str, sha: str) -> list[int]:

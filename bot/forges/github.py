@@ -23,6 +23,7 @@ from typing import Any, Awaitable, Iterable, Mapping
 from urllib.parse import quote
 
 import httpx
+import orjson
 from cachetools import LRUCache
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
 from githubkit.auth.base import BaseAuthStrategy
@@ -49,6 +50,7 @@ API_VERSION = "2022-11-28"
 STICKY_MARKER = "<!-- nexus-bot:dod -->"
 VERDICT_MARKER = "<!-- nexus-verdict"
 MAX_TEXT = 65535  # GitHub's limit on a check run summary (and, +1, on a comment body)
+ETAG_CACHE_BYTES = 8 * 1024 * 1024  # per installation: the bodies behind the ETags of conditional reads
 FILES_LIMIT = 3000  # GitHub lists at most this many files of a pull request
 DEFAULT_LABEL_COLOR = "ededed"  # the colour GitHub gives a label it creates on the fly
 CUT_NOTE = "\n\n*(cut: the full report is longer than GitHub allows)*\n\n"
@@ -224,7 +226,9 @@ class GitHubForge:
         self._github = github
         self._app = app
         self._pool = pool  # set when this forge owns its connection pool (token mode)
-        self._etags: LRUCache[str, tuple[str, Any, str | None]] = LRUCache(maxsize=2048)
+        # URL -> (ETag, raw JSON, next page): raw bytes are several times smaller than parsed objects
+        self._etags: LRUCache[str, tuple[str, bytes, str | None]] = LRUCache(
+            maxsize=ETAG_CACHE_BYTES, getsizeof=lambda entry: len(entry[1]) + 200)
 
     @classmethod
     def from_token(
@@ -277,11 +281,13 @@ class GitHubForge:
             self._etags.pop(key, None)
             return None, None
         if response.status_code == 304 and cached:
-            return cached[1], cached[2]
-        data = response.json()
+            return orjson.loads(cached[1]), cached[2]
+        raw = response.content
+        data = orjson.loads(raw)
         next_url = response.raw_response.links.get("next", {}).get("url")
-        if etag := response.headers.get("etag"):
-            self._etags[key] = (etag, data, next_url)
+        etag = response.headers.get("etag")
+        if etag and len(raw) < ETAG_CACHE_BYTES // 8:
+            self._etags[key] = (etag, raw, next_url)
         return data, next_url
 
     async def _pages(self, url: str, params: Mapping[str, Any] | None = None, *, key: str | None = None,
@@ -368,7 +374,9 @@ class GitHubForge:
         return tuple(map(_comment, await self._pages(f"/repos/{repo}/issues/{number}/comments", {"per_page": 100})))
 
     async def file_at(self, repo: str, path: str, ref: str) -> str | None:
-        data, _ = await self._get(f"/repos/{repo}/contents/{quote(path)}", {"ref": ref}, missing_ok=True)
+        """The file on ``ref``; an empty ``ref`` means the default branch."""
+        params = {"ref": ref} if ref else None
+        data, _ = await self._get(f"/repos/{repo}/contents/{quote(path)}", params, missing_ok=True)
         if not isinstance(data, dict) or data.get("type") != "file":
             return None
         return base64.b64decode(data["content"]).decode("utf-8", errors="replace")
