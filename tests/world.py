@@ -321,6 +321,10 @@ class World:
         """How many team-member listings the bot asked the forge for."""
         raise NotImplementedError
 
+    def bot_comment_ids(self, number: int, *, repo: str = REPO) -> list[int]:
+        """The ids of the bot's comments on a PR or issue, oldest first (an edit keeps the id)."""
+        raise NotImplementedError
+
 
 class GitHubWorld(World):
     """The bot as a GitHub App, against ``FakeGitHub``."""
@@ -462,6 +466,9 @@ class GitHubWorld(World):
 
     def membership_requests(self):
         return self.fake.count("GET", r"/orgs/[^/]+/teams/[^/]+/members")
+
+    def bot_comment_ids(self, number, *, repo=REPO):
+        return [c["id"] for c in self.fake.comments_on(repo, number) if c["user"] == self.bot_login]
 
 
 class ForgejoWorld(World):
@@ -656,6 +663,9 @@ class ForgejoWorld(World):
 
     def membership_requests(self):
         return self.fake.count("GET", r"/teams/\d+/members")
+
+    def bot_comment_ids(self, number, *, repo=REPO):
+        return [c["id"] for c in self.fake.comments_of(repo, number) if c["user"] == self.bot_login]
 
 
 WORLDS = {"github": GitHubWorld, "forgejo": ForgejoWorld}
