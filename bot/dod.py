@@ -16,6 +16,7 @@ from .config import Config, ConfigError
 from .forges.base import Forge, ForgeError, Report
 from .lookups import Lookups
 from .model import PullRequest, Verdict
+from .relevance import labels_read
 from .report import render
 from .store import Store
 from .waivers import waivers_from
@@ -74,17 +75,23 @@ async def _is_ready(forge: Forge, ref: str, config: Config) -> bool | None:
 
 
 async def publish(forge: Forge, store: Store, a: Assessment) -> None:
-    """Post the verdict, then converge the labels and review requests the bot owns."""
-    await forge.publish_verdict(a.pr, a.report)
+    """Post the verdict, then converge the labels and review requests the bot owns. The verdict is
+    that of the labels as they will be (``a`` is updated): a ``nexus`` label the bot is about to
+    remove must not keep a change that is no longer cross-team judged as one."""
     if a.config is None or a.facts is None or a.pr.state != "open":
+        await forge.publish_verdict(a.pr, a.report)
         return
-    config, facts, pr = a.config, a.facts, a.pr
+    config, pr = a.config, a.pr
     owned = store.marks(forge.name, pr.repo, pr.number, "label")
-    wanted = {config.team_label(t) for t in facts.teams}
-    if len(facts.teams) >= 2:
+    wanted = {config.team_label(t) for t in a.facts.teams}
+    if len(a.facts.teams) >= 2:
         wanted.add(config.labels.cross_team)
     add = wanted - set(pr.labels)
     remove = (owned - wanted) & set(pr.labels)  # only labels the bot itself added
+    if (add | remove) & labels_read(config):
+        _rejudge(a, tuple(label for label in pr.labels if label not in remove) + tuple(sorted(add)))
+    await forge.publish_verdict(a.pr, a.report)
+    facts = a.facts
     if add or remove:
         colors = {label: label_color(config, label) for label in add}
         await forge.set_labels(pr.repo, pr.number, add, remove, colors)
@@ -103,6 +110,16 @@ async def publish(forge: Forge, store: Store, a: Assessment) -> None:
                 # refused (a team that does not exist, no access): the verdict stands; ask no more
                 log.warning("review request for %s on %s#%s refused: %s", slugs, pr.repo, pr.number, exc)
             store.mark(forge.name, pr.repo, pr.number, "review-request", set(slugs))
+
+
+def _rejudge(a: Assessment, labels: tuple[str, ...]) -> None:
+    """``a`` judged again, as if the pull request carried ``labels`` (no forge call: same context)."""
+    pr = replace(a.pr, labels=labels)
+    report = a.report
+    a.pr, a.verdict = pr, evaluate(pr, a.config, a.facts.context)
+    a.report = replace(render(a.verdict, a.config, target_url=report.target_url, sticky=report.sticky_comment),
+                       always_write=report.always_write)
+    a.facts = Facts.of(pr, a.config, a.facts.context)
 
 
 def label_color(config: Config, label: str) -> str:

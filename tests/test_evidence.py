@@ -300,3 +300,20 @@ def test_codeowners_team_handles_win_over_config_paths():
     codeowners = "* @org/frontend\n/.github/workflows/ @org/infra\n"
     facts = Facts.of(pr(files=[".github/workflows/ci.yml", "backend/x.rs"], codeowners=codeowners), default_config())
     assert facts.teams == ["frontend", "infra"]
+
+
+FORGEJO_CODEOWNERS_CASES = [
+    ("regex on the whole path", "\\.github/workflows/.* @org/infra\n", ".github/workflows/ci.yml", ["@org/infra"]),
+    ("anchored: no match in the middle", "workflows/.* @org/infra\n", ".github/workflows/ci.yml", []),
+    ("every matching line applies", ".*\\.rs @org/backend\nbackend/.* @org/ia\n", "backend/a.rs", ["@org/backend", "@org/ia"]),
+    ("a leading ! excludes", ".*\\.rs @org/backend\n!vendor/.* @org/backend\n", "vendor/x.rs", []),
+    ("an unreadable line is skipped", "[bad @org/x\n.* @org/ia\n", "a.py", ["@org/ia"]),
+    ("comments and blank lines", "# owners\n\n.* @org/ia # everyone\n", "a.py", ["@org/ia"]),
+]
+
+
+@pytest.mark.parametrize("name,text,path,handles", FORGEJO_CODEOWNERS_CASES, ids=[c[0] for c in FORGEJO_CODEOWNERS_CASES])
+def test_forgejo_codeowners_syntax(name, text, path, handles):
+    from bot.checks.ownership import ForgejoCodeOwners
+
+    assert [h for _, h in ForgejoCodeOwners(text).of(path)] == handles

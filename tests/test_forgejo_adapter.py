@@ -227,7 +227,9 @@ async def test_comments_reactions_and_review_requests(fake_forgejo, forge):
     assert fake_forgejo.count("POST", r"/repos/acme/app/pulls/7/requested_reviewers") == 1
 
 
-async def test_team_lookup_is_cached(fake_forgejo, forge):
+async def test_team_ids_are_cached_members_are_read_each_time(fake_forgejo, forge):
+    """Team name -> id is cached for the forge's life; members are cached by the caller (Lookups,
+    with the organisation's membership TTL), so the adapter reads them each time it is asked."""
     fake_forgejo.set_team("acme", "backend", ["bob", "carol"])
     fake_forgejo.set_team("acme", "backend-ops", ["dan"])
 
@@ -235,7 +237,7 @@ async def test_team_lookup_is_cached(fake_forgejo, forge):
     assert await forge.team_members("acme", "Backend") == {"bob", "carol"}
     assert await forge.team_members("acme", "ia") == frozenset()
     assert fake_forgejo.count("GET", r"/orgs/acme/teams/search") == 2  # backend once, ia (not found) once
-    assert fake_forgejo.count("GET", r"/teams/\d+/members") == 1
+    assert fake_forgejo.count("GET", r"/teams/\d+/members") == 2
 
 
 async def test_permission(fake_forgejo, forge):

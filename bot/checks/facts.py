@@ -38,7 +38,7 @@ class Facts:
             context=context or Context(),
             paths=paths,
             labels=frozenset(pr.labels),
-            ownership=team_ownership(paths, config, pr.codeowners),
+            ownership=team_ownership(paths, config, pr.codeowners, pr.forge),
         )
 
     @property

@@ -91,7 +91,6 @@ class ForgejoForge:
         )
         self._lock = asyncio.Lock()
         self._team_ids: dict[tuple[str, str], int] = {}
-        self._members: TTLCache = TTLCache(maxsize=256, ttl=60)
         self._labels: TTLCache = TTLCache(maxsize=256, ttl=60)  # repo -> {name: id}, org labels included
 
     # -- snapshots
@@ -210,10 +209,8 @@ class ForgejoForge:
         team_id = await self._team_id(org, team)
         if team_id is None:
             return frozenset()
-        if team_id not in self._members:
-            members = await self._pages(f"/teams/{team_id}/members")
-            self._members[team_id] = frozenset(filter(None, map(_login, members)))
-        return self._members[team_id]
+        members = await self._pages(f"/teams/{team_id}/members")  # cached by the caller (Lookups)
+        return frozenset(filter(None, map(_login, members)))
 
     async def request_reviews(self, repo: str, number: int, teams: Iterable[str]) -> None:
         wanted = list(dict.fromkeys(teams))
