@@ -122,29 +122,53 @@ class ForgeCommandContext:
 
 
 async def handle_comment(services, forge: Forge, where: str, event: Event) -> bool:
-    """Answer the commands of one new comment; True when the DoD / Ready verdict should be redone."""
+    """Answer the commands of one new comment; True when the DoD / Ready verdict should be redone.
+
+    A comment is answered once: its reply (keyed by the comment's id) is written last, after every
+    other write of its commands, so a retried delivery that finds the reply runs nothing again (an
+    ``unwaive`` run twice would find no waiver and drop its own marker, bringing the waiver back)."""
     comment = event.comment
     if comment is None or event.number is None or comment.author_is_bot or comment.author == forge.bot_login:
         return False
     if not _COMMAND_LIKE.search(comment.body or ""):
         return False  # most comments are conversation: no API call for them
-    config = services.lookups.org
-    try:
-        config = await services.lookups.config_for(forge, where, event.repo, "")
-    except Exception as exc:  # a broken repository config: the organisation's rules still answer
-        log.info("commands on %s#%s use the organisation config: %s", event.repo, event.number, exc)
+    config = await _config(services, forge, where, event, "")
     if not parse_commands(comment.body or "", config.command_prefix):
         return False
+    reply_marker = f"<!-- nexus-bot:reply {comment.id} -->"
+    pr = await forge.pull_request(event.repo, event.number) if event.is_pull_request else None
+    comments = pr.comments if pr else (await forge.issue(event.repo, event.number)).comments
+    if any(reply_marker in (c.body or "") and c.author == forge.bot_login for c in comments):
+        log.info("comment %s on %s#%s was answered already", comment.id, event.repo, event.number)
+        return True  # its writes are done; the verdict converges if the first run stopped short of it
+    if pr is not None and pr.base_ref:  # a pull request follows the rules of its base branch, as its DoD does
+        config = await _config(services, forge, where, event, pr.base_ref)
+        if not parse_commands(comment.body or "", config.command_prefix):
+            return False
     await forge.react(event.repo, comment.id, "eyes")
     ctx = ForgeCommandContext(services, forge, where, event, config)
     answer = await answer_comment(ctx, comment.body or "")
     if answer is None:
         return False
-    # one reply per comment, keyed by its id: a retried delivery edits it instead of replying twice
-    reply_marker = f"<!-- nexus-bot:reply {comment.id} -->"
+    for change in answer.label_changes:  # other items' `blocked` labels, before the reply that reports them
+        colors = {label: label_color(config, label) for label in change.add}
+        try:
+            await forge.set_labels(change.ref.repo, change.ref.number, change.add, change.remove, colors)
+        except ForgeError as exc:
+            if exc.status is None or exc.status >= 500 or exc.status == 429:
+                raise  # the forge is failing or limiting: the comment is retried
+            # refused (an item of a repository the bot may not write): the answer stands
+            log.warning("blocked label on %s#%s refused: %s", change.ref.repo, change.ref.number, exc)
+    # one reply per comment, keyed by its id, written last: it says the comment is done
     body = answer.reply.rstrip() + "\n" + "".join(ctx.markers) + reply_marker
     await forge.upsert_comment(event.repo, event.number, reply_marker, body)
-    for change in answer.label_changes:
-        colors = {label: label_color(config, label) for label in change.add}
-        await forge.set_labels(change.ref.repo, change.ref.number, change.add, change.remove, colors)
     return answer.reevaluate
+
+
+async def _config(services, forge: Forge, where: str, event: Event, ref: str):
+    """The organisation config extended by the repository's file on ``ref`` ("": the default branch)."""
+    try:
+        return await services.lookups.config_for(forge, where, event.repo, ref)
+    except Exception as exc:  # a broken repository config: the organisation's rules still answer
+        log.info("commands on %s#%s use the organisation config: %s", event.repo, event.number, exc)
+        return services.lookups.org

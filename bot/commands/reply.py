@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ZERO_WIDTH_JOINER = "\u200d"
 ECHO_LIMIT = 300  # characters of a person's text echoed back, so a reply stays short
+COMMENT_LIMIT = 65_536  # characters in one comment on GitHub (the strictest forge)
+REPLY_LIMIT = 60_000  # characters of a reply; the bot's hidden markers are written after it
 LINE_BREAKS = "\r\n\t\v\f\u2028\u2029\x85"
 MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#!|~$")
 HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -91,6 +93,25 @@ def render(template: str, **values: object) -> str:
     return ENVIRONMENT.get_template(template).render(**values).strip() + "\n"
 
 
-def render_reply(answers: list[Answer]) -> str:
-    """One reply for all the commands of a comment: each command line quoted, then its answer."""
-    return render("commands/reply.md.j2", answers=answers)
+def render_reply(answers: list[Answer], limit: int = REPLY_LIMIT) -> str:
+    """One reply for all the commands of a comment: each command line quoted, then its answer.
+
+    Past ``limit`` characters the last answers are left out whole (their commands did run), so that
+    the reply fits in one comment with the markers written after it; a single answer too long is cut
+    at a line end, with any code block it leaves open closed."""
+    text = render("commands/reply.md.j2", answers=answers)
+    kept = len(answers)
+    while len(text) > limit and kept > 1:
+        kept -= 1
+        left = len(answers) - kept
+        note = (f"*{left} more answer{'s' if left > 1 else ''} left out (the commands ran): "
+                f"a comment holds {COMMENT_LIMIT:,} characters.*")
+        text = render("commands/reply.md.j2", answers=answers[:kept]).rstrip() + "\n\n" + note + "\n"
+    if len(text) > limit:
+        note = f"\n\n*The answer is cut: a comment holds {COMMENT_LIMIT:,} characters.*\n"
+        head = text[: limit - len(note) - 4]
+        head = head[: head.rfind("\n")] if "\n" in head else head
+        if head.count("```") % 2:
+            head += "\n```"
+        text = head + note
+    return text
