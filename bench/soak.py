@@ -76,6 +76,13 @@ def delivery(fake: FakeGitHub, number: int, step) -> tuple[dict, bytes]:
     return fake.webhook("pull_request", "synchronize", REPO, number)
 
 
+def rss_now_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
 def rss_peak_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -85,7 +92,7 @@ def rss_peak_mb(pid: int) -> float:
 
 async def soak(total: int = 5000, rate: float = 500.0, prs: int = 250) -> dict:
     random.seed(7)
-    fake = FakeGitHub()
+    fake = FakeGitHub(strict=False)  # responses are checked against GitHub's schema in the tests, not here
     await fake.start()
     fake.set_team("org", "backend", ["bob", "dana"])
     fake.set_team("org", "frontend", ["carol"])
@@ -106,12 +113,22 @@ async def soak(total: int = 5000, rate: float = 500.0, prs: int = 250) -> dict:
         if status == 202:
             accepted.add(headers["X-GitHub-Delivery"])
 
+    rss_samples: list[tuple[float, float]] = []
+
+    async def sample_rss():
+        while True:
+            rss_samples.append((round(time.perf_counter() - started, 1), rss_now_mb(bot.proc.pid)))
+            await asyncio.sleep(1.0)
+
+    # every delivery is built (and its change made on the fake) before the clock starts, so the
+    # sender only posts: the bot reads the fake's latest state, as it would read GitHub's
+    prepared = [delivery(fake, number, step) for number, step in order]
     tasks = []
     started = time.perf_counter()
-    for i, (number, step) in enumerate(order):
+    sampler = asyncio.create_task(sample_rss())
+    for i, (headers, body) in enumerate(prepared):
         due = started + i / rate
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        headers, body = delivery(fake, number, step)
         tasks.append(asyncio.create_task(send(headers, body)))
     await asyncio.gather(*tasks)
     sent_in = time.perf_counter() - started
@@ -119,6 +136,7 @@ async def soak(total: int = 5000, rate: float = 500.0, prs: int = 250) -> dict:
     finished_in = time.perf_counter() - started
     _, metrics = await bot.get("/metrics")
     peak = rss_peak_mb(bot.proc.pid)
+    sampler.cancel()
     await bot.kill(15)
     states = bot.deliveries()
     unprocessed = [d for d in accepted if states.get(d, ("missing",))[0] not in ("done",)]
@@ -135,6 +153,7 @@ async def soak(total: int = 5000, rate: float = 500.0, prs: int = 250) -> dict:
         "evaluations": metrics["work"].get("evaluations"),
         "own_processing_ms": {k: metrics["work"].get(k) for k in ("own_ms_p50", "own_ms_p95", "own_ms_p99")},
         "peak_rss_mb": round(peak, 1),
+        "rss_mb_over_time": rss_samples,
         "forge_requests": len(fake.requests), "forge_charged": fake.charged,
     }
     await bot.close()

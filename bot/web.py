@@ -127,6 +127,10 @@ async def receive(request: web.Request, edge: Edge, secret: bytes | None, instan
     if not delivery:
         stats.counts["rejected"] += 1
         return _error(400, f"missing {edge.delivery_headers[0]} header")
+    if len(delivery) > 200 or not delivery.isascii() or not delivery.isprintable():
+        # not signed, and the key of the queue: undecodable bytes here could not even be stored
+        stats.counts["rejected"] += 1
+        return _error(400, f"{edge.delivery_headers[0]} must be printable ASCII, at most 200 characters")
     ctype = request.headers.get("Content-Type", "")
     if not ctype.startswith("application/json"):
         stats.counts["rejected"] += 1

@@ -15,7 +15,7 @@ import random
 import re
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import audit
 from .events import Event, PayloadError
@@ -27,6 +27,7 @@ from .store import Delivery, Store
 log = logging.getLogger("nexus.worker")
 
 MAX_FORGE_WAIT = 3600.0  # the longest Retry-After / rate-limit reset honoured before asking again
+MAX_IN_MEMORY = 5000  # deliveries taken from the queue and not yet finished (a few KB each, bodies dropped)
 PERMANENT_ATTEMPTS = 3  # a refusal (404, 422, ...) is asked again this often (replication lag), then failed
 TRANSIENT = frozenset({401, 403, 408, 409, 425, 429})  # 401: credentials being fixed; 403: a rate limit in disguise
 _REPO = re.compile(r"[\w.-]+/[\w.-]+")
@@ -85,6 +86,7 @@ class Worker:
         self.evaluations = 0
         self._task: asyncio.Task | None = None
         self.poll_seconds = 1.0
+        self._room = asyncio.Event()  # set when deliveries in memory finish
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -99,6 +101,7 @@ class Worker:
         """Stop taking work; finish what runs (up to ``timeout``); hand back the rest."""
         self.stopping = True
         self.store.new_work.set()
+        self._room.set()
         if self._task:
             await self._task
         for batch in self.waiting.values():
@@ -136,8 +139,13 @@ class Worker:
     async def _loop(self) -> None:
         purge_at = 0.0
         while not self.stopping:
+            room = MAX_IN_MEMORY - len(self.shares)
+            if room <= 0:  # enough taken in: the rest waits in the queue, where it is durable anyway
+                self._room.clear()
+                await self._room.wait()
+                continue
             try:
-                deliveries = self.store.claim(200)
+                deliveries = self.store.claim(min(200, room))
             except Exception:
                 log.exception("could not read the queue")
                 await asyncio.sleep(1)
@@ -191,6 +199,7 @@ class Worker:
             self._finish(delivery, event, "ignored: no open pull request for this commit", started)
             return
         self.shares[delivery.id] = len(keys)
+        delivery = replace(delivery, body=b"")  # parsed: the 23 KB body need not wait in memory
         for key, ev in keys:
             batch = self.waiting.get(key)
             if batch is None:  # a due batch still waiting for its entity takes late events too
@@ -200,7 +209,6 @@ class Worker:
 
     async def _entities(self, event: Event, forge) -> list[tuple[tuple, Event]]:
         """The (entity key, event) pairs this event concerns; check events may name no PR."""
-        from dataclasses import replace
 
         where = event.instance or event.forge
         if event.number is not None:
@@ -227,7 +235,13 @@ class Worker:
     async def _run(self, batch: Batch) -> None:
         try:
             async with self.slots:
+                if self.stopping:  # stopping before it started: hand it back, do not start it now
+                    self.store.release([d.id for _, d in batch.items])
+                    return
                 await self._process(batch)
+        except asyncio.CancelledError:  # also while waiting for a slot, where _process never ran
+            self.store.release([d.id for _, d in batch.items])
+            raise
         finally:
             self.running.pop(batch.key, None)
             nxt = self.waiting.get(batch.key)
@@ -268,6 +282,7 @@ class Worker:
             self.shares[delivery.id] = left
             return
         self.shares.pop(delivery.id, None)
+        self._room.set()
         failed = self.failed_shares.pop(delivery.id, None)
         if failed and failed.startswith("retry:"):
             self._retry(delivery, event, error or ForgeError(failed), forge=forge, started=started)
@@ -287,8 +302,12 @@ class Worker:
         )
 
     def _retry(self, delivery, event, error, forge=None, started=None) -> None:
-        if not _transient(error) and delivery.attempts >= PERMANENT_ATTEMPTS:
-            self._finish(delivery, event, f"failed: {error}", time.perf_counter() if started is None else started,
+        """Back to the queue with backoff; failed when the forge refuses (after a few tries) or when
+        the delivery is older than the redelivery memory (DELIVERY_TTL_HOURS): never retried forever."""
+        refused = not _transient(error) and delivery.attempts >= PERMANENT_ATTEMPTS
+        if refused or time.time() - delivery.received_at > self.settings.delivery_ttl_hours * 3600:
+            why = "failed" if refused else f"gave up after {delivery.attempts} attempts"
+            self._finish(delivery, event, f"{why}: {error}", time.perf_counter() if started is None else started,
                          state="failed", forge=forge)
             return
         base, cap = self.settings.retry_base_seconds, self.settings.retry_max_seconds
