@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 MAX_CONFIG_BYTES = 512 * 1024
+MAX_CONFIG_NODES = 100_000  # the embedded config has about 2,000
 REPO_CONFIG_PATHS = (".github/nexus.yml", ".forgejo/nexus.yml", ".gitea/nexus.yml", ".nexus.yml")
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "dod.yml"
 
@@ -723,8 +724,13 @@ def _parse_cached(text: str, filename: str) -> tuple[Any, dict[Path_, tuple[str,
     if not isinstance(tree, dict):
         raise ConfigError(filename, 1, None, "the file must be a mapping of settings (key: value)")
     where: dict[Path_, tuple[str, int]] = {}
+    budget = [MAX_CONFIG_NODES]
 
     def walk(node: Any, path: Path_) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:  # YAML aliases can expand a few hundred bytes into billions of nodes
+            raise ConfigError(filename, None, None,
+                              f"the file expands to more than {MAX_CONFIG_NODES} values (YAML aliases?)")
         if isinstance(node, dict):
             for key in node:
                 try:
@@ -780,9 +786,9 @@ def _merge(base: Any, override: Any, path: Path_, where: dict, over_where: dict,
 
 def _merge_items(base: list, override: list, where: dict, over_where: dict) -> list:
     out = list(base)
-    index = {item.get("id"): i for i, item in enumerate(out) if isinstance(item, dict)}
+    index = {item.get("id"): i for i, item in enumerate(out) if isinstance(item, dict) and isinstance(item.get("id"), str)}
     for j, item in enumerate(override):
-        item_id = item.get("id") if isinstance(item, dict) else None
+        item_id = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
         if item_id in index:
             k = index[item_id]
             out[k] = _merge(out[k], item, ("items", k), where, over_where, ("items", j))

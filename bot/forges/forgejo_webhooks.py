@@ -92,9 +92,11 @@ def parse(headers: Mapping[str, str], body: bytes, *, instance: str, bot_login: 
     try:
         fields = mapper(kind, payload)
         repo = _get(payload, "repository.full_name")
+        login = _login(payload.get("sender"))
     except PayloadError as e:
         raise PayloadError(f"{kind}: {e}") from None
-    login = _login(payload.get("sender"))
+    except (AttributeError, TypeError, ValueError, KeyError) as e:  # a field of an unexpected type
+        raise PayloadError(f"{kind}: unexpected payload shape ({type(e).__name__}: {str(e)[:120]})") from None
     return Event(
         forge=FORGE,
         delivery_id=delivery_id,

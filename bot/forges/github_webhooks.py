@@ -55,7 +55,13 @@ def parse(
         raise PayloadError(f"{name}: malformed JSON: {e}") from None
     if not isinstance(payload, dict):
         raise PayloadError(f"{name}: payload is not a JSON object")
+    try:
+        return _event(name, delivery_id, payload, mapper, app_id, bot_login)
+    except (AttributeError, TypeError, ValueError, KeyError) as e:  # a field of an unexpected type
+        raise PayloadError(f"{name}: unexpected payload shape ({type(e).__name__}: {str(e)[:120]})") from None
 
+
+def _event(name, delivery_id, payload, mapper, app_id, bot_login) -> Event:
     fields = mapper(payload)
     sender = payload.get("sender") or {}
     login = sender.get("login")
