@@ -200,3 +200,27 @@ async def test_a_payload_missing_fields_is_recorded_and_the_service_goes_on(worl
     await world.settle()
     assert world.outcome("broken-1")[0] == "failed"
     assert world.report(10) is not None
+
+
+@only("github")
+async def test_no_sticky_comment_on_github_by_default(world):
+    """The check run says it all on GitHub."""
+    world.open_pr(30, files=["docs/a.md"])
+    await world.send("opened", 30)
+    await world.settle()
+    assert world.check_run(30) is not None and world.bot_comments(30) == []
+
+
+@only("github")
+async def test_the_sticky_comment_is_an_option_on_github(world):
+    """``reporting.sticky_comment_github`` adds the same report as one comment, edited in place."""
+    world.set_repo_file(".github/nexus.yml", "reporting:\n  sticky_comment_github: true\n")
+    world.open_pr(31, files=["docs/a.md"])
+    await world.send("opened", 31)
+    await world.settle()
+    world.push(31, ["docs/a.md", "CHANGELOG.md"])
+    await world.send("synchronize", 31)
+    await world.settle()
+    [comment] = world.bot_comments(31)
+    assert '"id":"changelog","state":"passed"' in comment  # the latest verdict, machine-readable
+    assert world.item(31, "changelog")["state"] == "passed"
