@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import lz4.block
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY,              -- forge:instance:delivery id
@@ -41,6 +43,19 @@ CREATE TABLE IF NOT EXISTS marks (           -- what the bot did, so it can undo
 def _text(value: str) -> str:
     """``value`` storable as SQLite text (lone surrogates, from undecodable bytes, escaped)."""
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+LZ4 = b"\x04"  # tag of a body stored lz4-compressed (JSON never starts with this byte)
+
+
+def pack(body: bytes) -> bytes:
+    """A webhook body as stored: lz4 makes a 23 KB payload ~4.5 KB in ~12 µs, and SQLite writes one
+    overflow page instead of six (a stored row costs a third)."""
+    return LZ4 + lz4.block.compress(body)
+
+
+def unpack(stored: bytes) -> bytes:
+    return lz4.block.decompress(stored[1:]) if stored[:1] == LZ4 else stored
 
 
 @dataclass(frozen=True)
@@ -82,7 +97,7 @@ class Store:
         """Persist a delivery; False when this delivery id was already accepted (a redelivery)."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        row = (f"{forge}:{instance}:{delivery_id}", forge, instance, json.dumps(headers), body, time.time())
+        row = (f"{forge}:{instance}:{delivery_id}", forge, instance, json.dumps(headers), pack(body), time.time())
         self._pending.append((row, fut))
         if not self._flush_scheduled:
             self._flush_scheduled = True
@@ -143,7 +158,7 @@ class Store:
             (time.time(), limit),
         ).fetchall()
         rows.sort(key=lambda r: r[6])
-        return [Delivery(r[0], r[1], r[2], json.loads(r[3]), bytes(r[4]), r[5], r[6]) for r in rows]
+        return [Delivery(r[0], r[1], r[2], json.loads(r[3]), unpack(bytes(r[4])), r[5], r[6]) for r in rows]
 
     def finish(self, delivery_id: str, outcome: str, state: str = "done") -> None:
         """Record the outcome; rows finished in one event-loop turn share one transaction."""
