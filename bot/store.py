@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import lz4.block
+import orjson
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -97,7 +98,7 @@ class Store:
         """Persist a delivery; False when this delivery id was already accepted (a redelivery)."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        row = (f"{forge}:{instance}:{delivery_id}", forge, instance, json.dumps(headers), pack(body), time.time())
+        row = (f"{forge}:{instance}:{delivery_id}", forge, instance, orjson.dumps(headers).decode(), pack(body), time.time())
         self._pending.append((row, fut))
         if not self._flush_scheduled:
             self._flush_scheduled = True

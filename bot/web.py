@@ -150,8 +150,12 @@ async def receive(request: web.Request, edge: Edge, secret: bytes | None, instan
     stats.samples.append(time.perf_counter() - started)
     stats.counts["accepted" if new else "duplicate"] += 1
     if not new:
-        return web.json_response({"duplicate": delivery}, status=200)
-    return web.json_response({"accepted": delivery}, status=202)
+        return _json({"duplicate": delivery}, 200)
+    return _json({"accepted": delivery}, 202)
+
+
+def _json(data: dict, status: int) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
 async def github(request: web.Request) -> web.Response:
