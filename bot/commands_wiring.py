@@ -32,6 +32,7 @@ class ForgeCommandContext:
         self.repo, self.number = event.repo, event.number
         self.is_pull_request = event.is_pull_request
         self.author = event.comment.author
+        self.installation_id = event.installation_id
         self.markers: list[str] = []  # waiver markers to write into the reply
         self.waiver_changes: dict[str, Waiver | None] = {}
         self._labels: set[str] | None = set(event.labels) if event.labels is not None else None
@@ -72,7 +73,7 @@ class ForgeCommandContext:
         return VERDICT_RE.sub("", a.report.summary).rstrip()
 
     async def evaluate_ready(self) -> str:
-        verdict = await run_ready(self.services, self.forge, self.where, self.repo, self.number)
+        verdict = await run_ready(self.services, self.forge, self.where, self.repo, self.number, self.installation_id)
         return render_ready(verdict).replace("<!-- nexus-bot:ready -->\n", "").strip()
 
     async def request_team_reviews(self) -> list[str]:

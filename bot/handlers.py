@@ -128,6 +128,6 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
         else:
             done.append("dod skipped: pull request closed")
     if want_ready and services.ready and first.number is not None:
-        await services.ready(services, forge, where, first.repo, first.number)
+        await services.ready(services, forge, where, first.repo, first.number, first.installation_id)
         done.append("ready")
     return ", ".join(done) or "nothing to do"

@@ -3,10 +3,12 @@ its text implies, and keep one bot comment up to date (edited in place, never on
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from . import recheck
 from .checks.ready import evaluate_ready, ready_labels
 from .checks.triage import triage
 from .config import ConfigError
@@ -54,7 +56,16 @@ async def assess_ready(services, forge, where: str, repo: str, number: int):
     return issue, config, evaluate_ready(issue, config)
 
 
-async def run_ready(services, forge, where: str, repo: str, number: int):
+async def _rejudge_closing_pulls(services, forge, where, repo, number, installation_id, ready) -> None:
+    """The item's Ready state changed (by the bot's own label write, which no webhook reports): the
+    open pull requests that mention it get a recheck, so their "linked item is Ready" item follows."""
+    state = "ready" if ready else "not-ready"
+    for pr_repo, pr_number in await forge.timeline_references(repo, number, open_pulls_only=True):
+        recheck.schedule(services.store, where, pr_repo, pr_number, f"{repo}#{number}-{state}-{time.time():.0f}",
+                         0, forge=forge.name, installation_id=installation_id)
+
+
+async def run_ready(services, forge, where: str, repo: str, number: int, installation_id: int | None = None):
     """Judge the issue, converge its labels and the bot's comment; returns the Ready verdict."""
     issue, config, verdict = await assess_ready(services, forge, where, repo, number)
     if issue.is_pull_request or issue.state != "open":
@@ -64,6 +75,8 @@ async def run_ready(services, forge, where: str, repo: str, number: int):
     remove = set(remove) & set(issue.labels)
     if add or remove:
         await forge.set_labels(repo, number, add, remove, {label: label_color(config, label) for label in add})
+    if config.labels.ready in add | remove:
+        await _rejudge_closing_pulls(services, forge, where, repo, number, installation_id, verdict.ready)
     has_comment = any(MARKER in (c.body or "") and c.author == forge.bot_login for c in issue.comments)
     if not verdict.ready or has_comment:
         await forge.upsert_comment(repo, number, MARKER, render_ready(verdict))

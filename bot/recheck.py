@@ -1,4 +1,7 @@
-"""Re-checking a pending verdict when the forge will not say that CI finished.
+"""Re-checking a verdict when no forge event will announce what changed.
+
+Two causes: Forgejo sends no webhook when CI finishes, and no forge re-announces a pull request
+when the backlog item it closes becomes Ready (the bot itself changes that label).
 
 Forgejo (v12) sends no webhook when a commit status changes, so a verdict waiting for CI would stay
 pending until the next event on the pull request. After such a verdict the bot schedules its own
@@ -25,18 +28,22 @@ def waits_for_ci(verdict: Verdict) -> bool:
     )
 
 
-def schedule(store: Store, where: str, repo: str, number: int, sha: str, after: float, round_: int = 1) -> None:
-    if after <= 0 or round_ > MAX_ROUNDS:
+def schedule(store: Store, where: str, repo: str, number: int, sha: str, after: float, round_: int = 1,
+             forge: str = "forgejo", installation_id: int | None = None) -> None:
+    """Queue a recheck of ``repo#number`` in ``after`` seconds; once per (commit or cause, round)."""
+    if after < 0 or round_ > MAX_ROUNDS:
         return
-    body = json.dumps({"repository": repo, "number": number, "sha": sha, "round": round_}).encode()
-    store.schedule("forgejo", where, f"recheck:{repo}#{number}@{sha}:{round_}", {HEADER: "recheck"}, body, after)
+    body = json.dumps({"repository": repo, "number": number, "sha": sha, "round": round_,
+                       "installation": installation_id}).encode()
+    store.schedule(forge, where, f"recheck:{repo}#{number}@{sha}:{round_}", {HEADER: "recheck"}, body, after)
 
 
-def parse(headers: dict, body: bytes, instance: str) -> Event | None:
+def parse(headers: dict, body: bytes, instance: str, forge: str = "forgejo") -> Event | None:
     """The recheck event of a scheduled delivery, or None when the delivery is a forge's."""
     if headers.get(HEADER) != "recheck":
         return None
     data = json.loads(body)
-    return Event(forge="forgejo", delivery_id=f"recheck-{data['round']}", name="pull_request", action="recheck",
-                 repo=data["repository"], number=data["number"], is_pull_request=True, head_sha=data["sha"],
-                 instance=instance, extra={"round": data["round"]})
+    return Event(forge=forge, delivery_id=f"recheck-{data['round']}", name="pull_request", action="recheck",
+                 repo=data["repository"], number=data["number"], is_pull_request=True,
+                 installation_id=data.get("installation"),
+                 instance=None if forge == "github" else instance, extra={"round": data["round"]})

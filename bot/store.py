@@ -142,6 +142,7 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (f"{forge}:{instance}:{delivery_id}", forge, instance, json.dumps(headers), body, now, now + after),
         )
+        self.new_work.set()
         return cur.rowcount == 1
 
     # ---- working -----------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import pytest
 
 from bot.readiness import MARKER
 
+from .world import REPO
+
 GOLDEN = Path(__file__).parent / "golden"
 READY, REFINE = "ready", "needs-refinement"
 
@@ -318,16 +320,18 @@ async def test_a_pr_closing_an_issue_reports_whether_the_issue_is_ready_as_advis
     assert "#12 not Ready" in item["reason"]
     assert world.state(13) == "success", world.published(13)  # advisory: the check does not fail for it
 
+    world.cross_reference(12, REPO, 13)  # the forge records that PR #13 mentions #12
     await edit_issue(world, 12, READY_EN)
     assert READY in world.issue_labels(12)
-    # the PR is judged again at its next event (here its author asks for the DoD)
-    world.comment(13, "alice", "/nexus dod")
-    await world.send("comment", 13)
-    await world.settle()
+    await world.settle()  # no event on the PR: the bot rechecks the PRs that mention #12
 
     item = world.item(13, "linked-item-ready")
     assert item["state"] == "passed" and "#12 Ready" in item["reason"]
     assert world.state(13) == "success"
+
+    await edit_issue(world, 12, DRAFT_EN)  # back to needs-refinement: the PR follows again
+    await world.settle()
+    assert world.item(13, "linked-item-ready")["state"] == "failed"
 
 
 # ----- anti-loop ------------------------------------------------------------------------------------

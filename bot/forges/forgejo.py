@@ -156,11 +156,14 @@ class ForgejoForge:
         pulls = await self._pages(f"/repos/{repo}/pulls", {"state": "open"})
         return [p["number"] for p in pulls if (p.get("head") or {}).get("sha") == sha]
 
-    async def timeline_references(self, repo: str, number: int) -> list[tuple[str, int]]:
-        """The issues and pull requests that mention this one, oldest first (timeline ``*_ref`` events)."""
+    async def timeline_references(self, repo: str, number: int, *, open_pulls_only: bool = False) -> list[tuple[str, int]]:
+        """The issues and pull requests that mention this one, oldest first (timeline ``*_ref``
+        events); with ``open_pulls_only``, only the open pull requests among them."""
         refs: list[tuple[str, int]] = []
         for event in await self._pages(f"/repos/{repo}/issues/{number}/timeline"):
             source = event.get("ref_issue")
+            if source and open_pulls_only and not (source.get("pull_request") and source.get("state") == "open"):
+                continue
             if event.get("type") in _REFERENCE_TYPES and source:
                 ref = ((source.get("repository") or {}).get("full_name") or repo, source["number"])
                 if ref not in refs:

@@ -393,12 +393,15 @@ class GitHubForge:
         data, _ = await self._get(f"/repos/{repo}/collaborators/{quote(user)}/permission", missing_ok=True)
         return data["permission"] if data else "none"
 
-    async def timeline_references(self, repo: str, number: int) -> list[tuple[str, int]]:
-        """The issues and PRs that mention this one (cross-references), oldest first."""
+    async def timeline_references(self, repo: str, number: int, *, open_pulls_only: bool = False) -> list[tuple[str, int]]:
+        """The issues and PRs that mention this one (cross-references), oldest first; with
+        ``open_pulls_only``, only the open pull requests among them."""
         events = await self._pages(f"/repos/{repo}/issues/{number}/timeline", {"per_page": 100})
         refs: dict[tuple[str, int], None] = {}
         for event in events:
             source = (event.get("source") or {}).get("issue") if event.get("event") == "cross-referenced" else None
+            if source and open_pulls_only and not (source.get("pull_request") and source.get("state") == "open"):
+                continue
             if source:
                 full_name = (source.get("repository") or {}).get("full_name")
                 full_name = full_name or source["repository_url"].split("/repos/", 1)[1]

@@ -40,13 +40,13 @@ class Forges:
         return None
 
     async def parse(self, delivery: Delivery) -> Event:
+        scheduled = recheck.parse(delivery.headers, delivery.body, delivery.instance, delivery.forge)
+        if scheduled is not None:
+            return scheduled
         if delivery.forge == "github":
             return github_webhooks.parse(
                 delivery.headers, delivery.body, app_id=self.settings.app_id, bot_login=await self.github_login()
             )
-        scheduled = recheck.parse(delivery.headers, delivery.body, delivery.instance)
-        if scheduled is not None:
-            return scheduled
         forge = self.forgejo.get(delivery.instance)
         login = await forge.login() if forge is not None else None
         return forgejo_webhooks.parse(delivery.headers, delivery.body, instance=delivery.instance, bot_login=login)
