@@ -72,8 +72,17 @@ async def lifecycle(coalesce: float) -> dict:
     for r in fake.requests:
         if r.status != 304:
             by_route[f"{r.method} {r.route}"] += 1
+    # once per installation or repository, not per event: the App's identity and token, the first
+    # reads of .github/nexus.yml and CODEOWNERS (404s carry no ETag), taxonomy colours on labels
+    # GitHub auto-created, the first team look-ups
+    one_time_routes = ("GET /app", "POST /app/installations/{id}/access_tokens",
+                       "GET /repos/{owner}/{repo}/contents/{path}", "PATCH /repos/{owner}/{repo}/labels/{name}",
+                       "GET /orgs/{org}/teams/{slug}/members")
+    one_time = sum(n for route, n in by_route.items() if route in one_time_routes)
     result = {
         "webhooks": sent,
+        "one_time_setup_calls": one_time,
+        "steady_charged_per_webhook": round((fake.charged - one_time) / sent, 2),
         "requests": len(fake.requests),
         "charged": fake.charged,
         "charged_per_webhook": round(fake.charged / sent, 2),
@@ -90,7 +99,8 @@ def main() -> dict:
     result = asyncio.run(lifecycle(coalesce=2.0))
     print(f"{result['webhooks']} webhooks, {result['evaluations']} evaluations, {result['requests']} requests, "
           f"{result['free_304']} free (304), {result['charged']} charged: "
-          f"{result['charged_per_webhook']} per webhook")
+          f"{result['charged_per_webhook']} per webhook; {result['steady_charged_per_webhook']} per webhook "
+          f"without the {result['one_time_setup_calls']} one-time setup calls")
     for route, n in result["charged_by_route"].items():
         print(f"  {n:>3}  {route}")
     return result
