@@ -12,7 +12,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
 
 from bot.readiness import MARKER
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 
 import orjson
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
+from .payload import field as _get, optional as _optional
 from ..events import Event, PayloadError
 from ..model import Comment
 
@@ -107,23 +107,6 @@ def parse(headers: Mapping[str, str], body: bytes, *, instance: str, bot_login: 
         extra={"event_type": kind, **fields.pop("extra", {})},
         **fields,
     )
-
-
-def _optional(obj: Any, path: str, kind: type) -> Any:
-    """The value at a dotted ``path`` when it is there and of ``kind``, else None: for fields the bot
-    only uses to save work, never to decide."""
-    for key in path.split("."):
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj if isinstance(obj, kind) else None
-
-
-def _get(obj: Any, path: str) -> Any:
-    """The value at a dotted ``path``; PayloadError naming the path when it is missing or null."""
-    for key in path.split("."):
-        obj = obj.get(key) if isinstance(obj, dict) else None
-        if obj is None:
-            raise PayloadError(f"missing field {path!r}")
-    return obj
 
 
 def _login(user: Any) -> str | None:

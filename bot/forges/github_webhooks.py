@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 
 import orjson
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
+from .payload import field as _get, optional as _optional
 from ..events import Event, PayloadError
 from ..model import Comment
 
@@ -83,23 +83,6 @@ def _event(name, delivery_id, payload, mapper, app_id, bot_login) -> Event:
         installation_id=installation.get("id"),
         **fields,
     )
-
-
-def _optional(obj: Any, path: str, kind: type) -> Any:
-    """The value at a dotted ``path`` when it is there and of ``kind``, else None: for fields the bot
-    only uses to save work, never to decide."""
-    for key in path.split("."):
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj if isinstance(obj, kind) else None
-
-
-def _get(obj: Any, path: str) -> Any:
-    """The value at a dotted ``path``; PayloadError naming the path when it is missing or null."""
-    for key in path.split("."):
-        obj = obj.get(key) if isinstance(obj, dict) else None
-        if obj is None:
-            raise PayloadError(f"missing field {path!r}")
-    return obj
 
 
 def _labels(obj: dict) -> tuple[str, ...]:

@@ -24,7 +24,6 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import quote, unquote
 
