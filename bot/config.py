@@ -18,6 +18,7 @@ from ruamel.yaml.error import YAMLError
 
 MAX_CONFIG_BYTES = 512 * 1024
 MAX_CONFIG_NODES = 100_000  # the embedded config has about 2,000
+ORGANISATION_ONLY = (("review", "membership_ttl_seconds"),)  # one cache serves every repository
 REPO_CONFIG_PATHS = (".github/nexus.yml", ".forgejo/nexus.yml", ".gitea/nexus.yml", ".nexus.yml")
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "dod.yml"
 
@@ -855,8 +856,12 @@ def load_config(*sources: tuple[str, str]) -> Config:
     data: Any = {}
     where: dict[Path_, tuple[str, int]] = {}
     first = sources[0][0] if sources else "config"
-    for filename, text in sources:
+    for n, (filename, text) in enumerate(sources):
         tree, tree_where = _parse(text, filename)
+        for path in ORGANISATION_ONLY if n else ():
+            if path in tree_where:
+                raise ConfigError(filename, tree_where[path][1], ".".join(path),
+                                  "this is set for the whole organisation (config/dod.yml), not per repository")
         if not data:
             data, where = tree, dict(tree_where)
         else:

@@ -50,6 +50,8 @@ ERROR_CASES = [
     ("bad regex", "items:\n  - id: gdpr\n    evidence: {kind: section, heading: '(unclosed'}\n", 3, "items[gdpr].evidence.heading", "regular expression"),
     ("a list at the top", "- a\n- b\n", 1, None, "mapping"),
     ("duplicate key", "review:\n  min_approvals: 1\n  min_approvals: 2\n", 3, None, "not valid YAML"),
+    ("organisation-only setting", "review:\n  membership_ttl_seconds: 5\n", 2, "review.membership_ttl_seconds",
+     "whole organisation"),
     ("bad item id", "items:\n  - id: Bad Id\n    title: x\n    category: code\n    evidence: {kind: label, present: [a]}\n",
      2, "items[Bad Id].id", "pattern"),
 ]
