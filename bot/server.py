@@ -16,7 +16,7 @@ from .forges.registry import Forges
 from .handlers import Services
 from .lookups import Lookups
 from .settings import Settings
-from .store import Store
+from .store import Store, start_checkpointer
 from .web import SERVICES, WORKER, make_app
 from .worker import Worker
 
@@ -107,9 +107,10 @@ async def serve(settings: Settings, role: str = "all") -> None:
     ``web`` / ``worker``: one of them, sharing the SQLite file with a process of the other role on
     the same host (a worker then polls the queue)."""
     loop = asyncio.get_running_loop()
-    web_store = Store(settings.database_path, checkpoints=False) if role == "all" else None
+    web_store = Store(settings.database_path, checkpoints=False) if role in ("all", "web") else None
+    checkpointer = start_checkpointer(settings.database_path) if role == "web" else None
     app, worker, forges, store = build(settings, web_store)
-    if web_store is not None:
+    if role == "all":
         web_store.on_new_work = lambda: loop.call_soon_threadsafe(store.new_work.set)
         sys.setswitchinterval(0.0002)  # the web thread gets the GIL back within 0.2 ms
     if role != "web":
@@ -131,4 +132,6 @@ async def serve(settings: Settings, role: str = "all") -> None:
     store.close()
     if web_store is not None:
         web_store.close()
+    if checkpointer is not None:
+        checkpointer.set()
     log.info("stopped")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -57,6 +58,25 @@ def pack(body: bytes) -> bytes:
 
 def unpack(stored: bytes) -> bytes:
     return lz4.block.decompress(stored[1:]) if stored[:1] == LZ4 else stored
+
+
+def start_checkpointer(path: str, every: float = 1.0) -> threading.Event:
+    """Copy the WAL into the database from a thread of its own, for a process whose only connection
+    must not pause for it (the web role); returns the event that stops it."""
+    stop = threading.Event()
+
+    def run() -> None:
+        db = sqlite3.connect(path, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout=5000")
+        while not stop.wait(every):
+            try:
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass  # busy: the next round does it
+        db.close()
+
+    threading.Thread(target=run, name="nexus-checkpoint", daemon=True).start()
+    return stop
 
 
 @dataclass(frozen=True)
