@@ -30,9 +30,22 @@ async def lifecycle(coalesce: float) -> dict:
     await fake.start()
     tmp = Path(tempfile.mkdtemp())
     bot = await RunningBot(settings_for(tmp, github=fake, COALESCE_SECONDS=coalesce, LOG_LEVEL="warn")).start()
+    first = await one_pull_request(fake, bot, 1)
+    charged_before, requests_before = fake.charged, len(fake.requests)
+    second = await one_pull_request(fake, bot, 2)
+    second["charged"] = fake.charged - charged_before
+    second["charged_per_webhook"] = round(second["charged"] / second["webhooks"], 2)
+    second["requests"] = len(fake.requests) - requests_before
+    await bot.stop()
+    await fake.stop()
+    return {"first_pull_request": first, "next_pull_request": second}
+
+
+async def one_pull_request(fake: FakeGitHub, bot: RunningBot, number: int) -> dict:
+    """One PR's whole lifecycle; the counts are the fake's totals so far."""
     sent = 0
 
-    async def send(event, action, number=1, pause=0.0, **kw):
+    async def send(event, action, pause=0.0, **kw):
         nonlocal sent
         sent += 1
         status, _ = await bot.deliver(fake.webhook(event, action, REPO, number, **kw))
@@ -42,13 +55,13 @@ async def lifecycle(coalesce: float) -> dict:
 
     fake.set_team("org", "backend", ["bob", "dana"])
     fake.set_team("org", "frontend", ["carol"])
-    fake.add_pr(REPO, 1, title="feat: approval e-mail", body="## Rollback plan\nrevert", author="alice",
-                files=["backend/src/mail.rs", "frontend/src/Approve.svelte"], head_sha="a" * 40)
+    fake.add_pr(REPO, number, title="feat: approval e-mail", body="## Rollback plan\nrevert", author="alice",
+                files=["backend/src/mail.rs", "frontend/src/Approve.svelte"], head_sha=f"{number}" * 40)
     await send("pull_request", "opened")
     await bot.settle()
-    for push, sha in enumerate(["b" * 40, "c" * 40], start=1):
+    for push, sha in enumerate([f"b{number}" * 20, f"c{number}" * 20], start=1):
         files = ["backend/src/mail.rs", "frontend/src/Approve.svelte"] + (["CHANGELOG.md"] if push == 2 else [])
-        fake.push(REPO, 1, sha, files=files)
+        fake.push(REPO, number, sha, files=files)
         await send("pull_request", "synchronize")
         await bot.settle()
         for job in JOBS:  # six jobs per push finish a few hundred ms apart
@@ -56,19 +69,19 @@ async def lifecycle(coalesce: float) -> dict:
             await send("check_run", "completed", check_run_id=run, pause=0.3)
         await bot.settle()
     for reviewer in ("bob", "carol", "dana"):
-        fake.add_review(REPO, 1, reviewer, "APPROVED")
+        fake.add_review(REPO, number, reviewer, "APPROVED")
         await send("pull_request_review", "submitted", pause=1.0)
         await bot.settle()
     for n, label in enumerate(["P1", "feature", "milestone:2", "P1"]):
         if n == 3:
-            fake.set_labels(REPO, 1, [l for l in fake.issues[(REPO, 1)].labels if l != "P1"])
+            fake.set_labels(REPO, number, [l for l in fake.issues[(REPO, number)].labels if l != "P1"])
             await send("pull_request", "unlabeled", label="P1", pause=1.0)
         else:
-            fake.set_labels(REPO, 1, fake.issues[(REPO, 1)].labels + [label])
+            fake.set_labels(REPO, number, fake.issues[(REPO, number)].labels + [label])
             await send("pull_request", "labeled", label=label, pause=1.0)
         await bot.settle()
     await bot.settle()
-    by_route = Counter()
+    by_route: Counter = Counter()
     for r in fake.requests:
         if r.status != 304:
             by_route[f"{r.method} {r.route}"] += 1
@@ -90,20 +103,20 @@ async def lifecycle(coalesce: float) -> dict:
         "evaluations": bot.worker.evaluations,
         "charged_by_route": dict(by_route.most_common()),
     }
-    await bot.stop()
-    await fake.stop()
     return result
 
 
 def main() -> dict:
-    result = asyncio.run(lifecycle(coalesce=2.0))
-    print(f"{result['webhooks']} webhooks, {result['evaluations']} evaluations, {result['requests']} requests, "
-          f"{result['free_304']} free (304), {result['charged']} charged: "
-          f"{result['charged_per_webhook']} per webhook; {result['steady_charged_per_webhook']} per webhook "
-          f"without the {result['one_time_setup_calls']} one-time setup calls")
+    both = asyncio.run(lifecycle(coalesce=2.0))
+    result, nxt = both["first_pull_request"], both["next_pull_request"]
+    print(f"first PR of an installation: {result['webhooks']} webhooks, {result['evaluations']} evaluations, "
+          f"{result['requests']} requests, {result['free_304']} free (304), {result['charged']} charged: "
+          f"{result['charged_per_webhook']} per webhook ({result['one_time_setup_calls']} of them one-time setup)")
+    print(f"next PR: {nxt['webhooks']} webhooks, {nxt['requests']} requests, {nxt['charged']} charged: "
+          f"{nxt['charged_per_webhook']} per webhook")
     for route, n in result["charged_by_route"].items():
         print(f"  {n:>3}  {route}")
-    return result
+    return both
 
 
 if __name__ == "__main__":
