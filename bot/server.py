@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -115,6 +116,8 @@ async def serve(settings: Settings, role: str = "all") -> None:
         sys.setswitchinterval(0.0002)  # the web thread gets the GIL back within 0.2 ms
     if role != "web":
         worker.start(poll_seconds=1.0 if role == "all" else 0.1)
+    gc.collect()
+    gc.freeze()  # the start-up heap (models, templates, config) is never garbage: collections skip it
     front = WebThread(app, settings.host, settings.port)
     front.start()
     if not settings.webhook_secret:
