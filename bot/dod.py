@@ -16,6 +16,7 @@ from .config import Config, ConfigError
 from .forges.base import Forge, ForgeError, Report
 from .lookups import Lookups
 from .model import PullRequest, Verdict
+from . import labels
 from .relevance import labels_read
 from .report import render
 from .store import Store
@@ -71,7 +72,7 @@ async def _is_ready(forge: Forge, ref: str, config: Config) -> bool | None:
         if exc.status in (404, 410, 403):
             return None
         raise
-    return config.labels.ready in issue.labels
+    return labels.has(issue.labels, config.labels.ready)
 
 
 async def publish(forge: Forge, store: Store, a: Assessment) -> None:
@@ -86,9 +87,9 @@ async def publish(forge: Forge, store: Store, a: Assessment) -> None:
     wanted = {config.team_label(t) for t in a.facts.teams}
     if len(a.facts.teams) >= 2:
         wanted.add(config.labels.cross_team)
-    add = wanted - set(pr.labels)
-    remove = (owned - wanted) & set(pr.labels)  # only labels the bot itself added
-    if (add | remove) & labels_read(config):
+    add = labels.missing(wanted, pr.labels)
+    remove = labels.carried(labels.missing(owned, wanted), pr.labels)  # only labels the bot itself added
+    if labels.carried(labels_read(config), add | remove):
         _rejudge(a, tuple(label for label in pr.labels if label not in remove) + tuple(sorted(add)))
     await forge.publish_verdict(a.pr, a.report)
     facts = a.facts

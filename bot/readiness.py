@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from . import recheck
+from . import labels, recheck
 from .checks.ready import evaluate_ready, ready_labels
 from .checks.triage import triage
 from .config import ConfigError
@@ -71,11 +71,11 @@ async def run_ready(services, forge, where: str, repo: str, number: int, install
     if issue.is_pull_request or issue.state != "open":
         return verdict
     add, remove = ready_labels(verdict, config)
-    add = (set(add) | set(triage(issue, config))) - set(issue.labels)
-    remove = set(remove) & set(issue.labels)
+    add = labels.missing(set(add) | set(triage(issue, config)), issue.labels)
+    remove = labels.carried(remove, issue.labels)
     if add or remove:
         await forge.set_labels(repo, number, add, remove, {label: label_color(config, label) for label in add})
-    if config.labels.ready in add | remove:
+    if labels.has(add | remove, config.labels.ready):
         await _rejudge_closing_pulls(services, forge, where, repo, number, installation_id, verdict.ready)
     has_comment = any(MARKER in (c.body or "") and c.author == forge.bot_login for c in issue.comments)
     if not verdict.ready or has_comment:

@@ -43,7 +43,7 @@ def may_change_verdict(event: Event, config: Config | None) -> bool:
         return True
     if event.name == "pull_request" and event.action in ("labeled", "unlabeled"):
         label = event.extra.get("label")
-        return label is None or label in labels_read(config)
+        return label is None or label.casefold() in {name.casefold() for name in labels_read(config)}
     if event.name == "check" and event.action == "completed":
         name = (event.extra.get("check_name") or "").lower()
         return not name or any(fnmatchcase(name, p) for p in checks_read(config))

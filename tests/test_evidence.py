@@ -317,3 +317,19 @@ def test_forgejo_codeowners_syntax(name, text, path, handles):
     from bot.checks.ownership import ForgejoCodeOwners
 
     assert [h for _, h in ForgejoCodeOwners(text).of(path)] == handles
+
+
+def test_labels_are_compared_as_forges_compare_them():
+    """A repository's own ``Major`` or ``NEXUS`` label is the config's ``major`` / ``nexus``."""
+    facts = Facts.of(pr(files=["backend/a.rs"], labels=["Major", "NEXUS"]), default_config())
+    assert applies(Condition(labels_any=["major"]), facts)[0]
+    assert facts.cross_team
+    assert judge(labels, LabelEvidence(kind="label", absent=["major"]), pr(labels=["MAJOR"])).state is State.FAILED
+
+
+def test_label_convergence_ignores_case():
+    from bot import labels as names
+
+    assert names.missing({"ready", "team:backend"}, ["Ready"]) == {"team:backend"}
+    assert names.carried({"needs-refinement"}, ["Needs-Refinement", "bug"]) == {"Needs-Refinement"}
+    assert names.has(["P1"], "p1") and not names.has(["P1"], "P2")

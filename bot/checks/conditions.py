@@ -14,10 +14,10 @@ def applies(cond: Condition | None, facts: Facts) -> tuple[bool, str]:
         return True, ""
     if cond.paths is not None and not facts.paths.any_match(cond.paths):
         return False, "no changed file matches " + ", ".join(cond.paths)
-    if cond.labels_any is not None and not facts.labels.intersection(cond.labels_any):
+    if cond.labels_any is not None and not facts.labels.intersection(_folded(cond.labels_any)):
         return False, "no label " + " / ".join(cond.labels_any)
-    if cond.labels_none is not None and facts.labels.intersection(cond.labels_none):
-        return False, "labelled " + ", ".join(sorted(facts.labels.intersection(cond.labels_none)))
+    if cond.labels_none is not None and facts.labels.intersection(_folded(cond.labels_none)):
+        return False, "labelled " + ", ".join(sorted(facts.labels.intersection(_folded(cond.labels_none))))
     if cond.teams_any is not None and not set(facts.teams).intersection(cond.teams_any):
         return False, "no code of " + " / ".join(facts.config.team_name(t) for t in cond.teams_any)
     if cond.cross_team is not None and facts.cross_team != cond.cross_team:
@@ -25,3 +25,7 @@ def applies(cond: Condition | None, facts: Facts) -> tuple[bool, str]:
     if cond.base_branches is not None and not any(fnmatchcase(facts.pr.base_ref, b) for b in cond.base_branches):
         return False, f"base branch {facts.pr.base_ref}"
     return True, ""
+
+
+def _folded(names: list[str]) -> set[str]:
+    return {name.casefold() for name in names}

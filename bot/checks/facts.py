@@ -37,7 +37,7 @@ class Facts:
             config=config,
             context=context or Context(),
             paths=paths,
-            labels=frozenset(pr.labels),
+            labels=frozenset(label.casefold() for label in pr.labels),  # forges ignore case
             ownership=team_ownership(paths, config, pr.codeowners, pr.forge),
         )
 
@@ -47,4 +47,4 @@ class Facts:
 
     @property
     def cross_team(self) -> bool:
-        return len(self.teams) >= 2 or self.config.labels.cross_team in self.labels
+        return len(self.teams) >= 2 or self.config.labels.cross_team.casefold() in self.labels
