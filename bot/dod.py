@@ -93,10 +93,11 @@ async def publish(forge: Forge, store: Store, a: Assessment) -> None:
         _rejudge(a, tuple(label for label in pr.labels if label not in remove) + tuple(sorted(add)))
     await forge.publish_verdict(a.pr, a.report)
     facts = a.facts
+    # recorded before the write: a crash in between must not leave a label the bot forgot it added
+    store.mark(forge.name, pr.repo, pr.number, "label", add)
     if add or remove:
         colors = {label: label_color(config, label) for label in add}
         await forge.set_labels(pr.repo, pr.number, add, remove, colors)
-    store.mark(forge.name, pr.repo, pr.number, "label", add)
     store.mark(forge.name, pr.repo, pr.number, "label", owned - wanted, present=False)
     if config.review.request_reviews and facts.cross_team:
         asked = store.marks(forge.name, pr.repo, pr.number, "review-request")
