@@ -60,11 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nexus-bot: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        from .server import serve, setup_logging
+        from .server import run, serve, setup_logging
 
         setup_logging(settings.log_level)
         try:
-            asyncio.run(serve(settings, args.role))
+            run(serve(settings, args.role))
         except ConfigError as exc:
             print(f"nexus-bot: the organisation config cannot be used: {exc}", file=sys.stderr)
             return 2
