@@ -12,8 +12,10 @@ from aiohttp import web
 from bot.server import build
 from bot.settings import Settings
 
+from .http_client import WebhookClient
 
-class RunningBot:
+
+class RunningBot(WebhookClient):
     def __init__(self, settings: Settings):
         self.settings = settings
         self.url = ""
@@ -40,18 +42,6 @@ class RunningBot:
             await self._runner.cleanup()
         await self.forges.aclose()
         self.store.close()
-
-    async def post(self, path: str, headers: dict, body: bytes) -> tuple[int, dict]:
-        async with self._session.post(self.url + path, data=body, headers=headers) as resp:
-            try:
-                data = await resp.json(content_type=None)
-            except ValueError:
-                data = {"text": await resp.text()}
-            return resp.status, data
-
-    async def deliver(self, delivery: tuple[dict, bytes], path: str = "/webhooks/github") -> tuple[int, dict]:
-        headers, body = delivery
-        return await self.post(path, headers, body)
 
     async def settle(self, timeout: float = 20) -> None:
         """Wait until every accepted delivery has been processed."""

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import aiohttp
 
+from .http_client import WebhookClient
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,7 +36,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class BotProcess:
+class BotProcess(WebhookClient):
     """``nexus-bot serve`` in a child process, with its database and its log in ``workdir``."""
 
     def __init__(self, workdir: Path, *, github=None, **env: object):
@@ -139,18 +141,6 @@ class BotProcess:
             self._session = None
 
     # ---- HTTP ---------------------------------------------------------------------------------
-
-    async def post(self, path: str, headers: dict, body: bytes) -> tuple[int, dict]:
-        async with self._session.post(self.url + path, data=body, headers=headers) as resp:
-            try:
-                data = await resp.json(content_type=None)
-            except ValueError:
-                data = {"text": await resp.text()}
-            return resp.status, data
-
-    async def deliver(self, delivery: tuple[dict, bytes], path: str = "/webhooks/github") -> tuple[int, dict]:
-        headers, body = delivery
-        return await self.post(path, headers, body)
 
     async def get(self, path: str) -> tuple[int, dict]:
         async with self._session.get(self.url + path) as resp:

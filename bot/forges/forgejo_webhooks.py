@@ -16,11 +16,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import orjson
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from .payload import field as _get, optional as _optional
+from .payload import field as _get, json_object, optional as _optional
 from ..events import Event, PayloadError
 from ..model import Comment
 
@@ -82,12 +81,7 @@ def parse(headers: Mapping[str, str], body: bytes, *, instance: str, bot_login: 
     mapper = _MAPPERS.get(kind)
     if mapper is None:
         raise UnknownEvent(f"Forgejo event type {kind!r} is not handled")
-    try:
-        payload = orjson.loads(body)
-    except ValueError as e:  # includes UnicodeDecodeError
-        raise PayloadError(f"{kind}: malformed JSON: {e}") from None
-    if not isinstance(payload, dict):
-        raise PayloadError(f"{kind}: payload is not a JSON object")
+    payload = json_object(body, kind)
 
     try:
         fields = mapper(kind, payload)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import orjson
 from datetime import datetime
 from typing import Callable, Mapping
 
-from .payload import field as _get, optional as _optional
+from .payload import field as _get, json_object, optional as _optional
 from ..events import Event, PayloadError
 from ..model import Comment
 
@@ -49,12 +48,7 @@ def parse(
     mapper = _MAPPERS.get(name)
     if mapper is None:
         raise UnknownEvent(f"GitHub event {name!r} is not handled")
-    try:
-        payload = orjson.loads(body)
-    except ValueError as e:  # includes UnicodeDecodeError
-        raise PayloadError(f"{name}: malformed JSON: {e}") from None
-    if not isinstance(payload, dict):
-        raise PayloadError(f"{name}: payload is not a JSON object")
+    payload = json_object(body, name)
     try:
         return _event(name, delivery_id, payload, mapper, app_id, bot_login)
     except (AttributeError, TypeError, ValueError, KeyError) as e:  # a field of an unexpected type

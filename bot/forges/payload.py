@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from ..events import PayloadError
+
+
+def json_object(body: bytes, what: str) -> dict:
+    """The payload as a dict; PayloadError saying why it is not one."""
+    try:
+        payload = orjson.loads(body)
+    except ValueError as e:  # includes UnicodeDecodeError
+        raise PayloadError(f"{what}: malformed JSON: {e}") from None
+    if not isinstance(payload, dict):
+        raise PayloadError(f"{what}: payload is not a JSON object")
+    return payload
 
 
 def field(obj: Any, path: str) -> Any:
