@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from .checks import Context, evaluate
+from .checks import Context, judge
 from .checks.approvals import teams_missing_approval
 from .checks.facts import Facts
 from .checks.linked_ready import closed_items
@@ -57,11 +57,11 @@ async def assess(forge: Forge, where: str, lookups: Lookups, repo: str, number: 
         linked[ref] = await _is_ready(forge, ref, config)
     waivers = {**waivers_from(pr.comments, forge.bot_login), **(waiver_changes or {})}
     waivers = {item: w for item, w in waivers.items() if w is not None}
-    context = Context(members=members, waivers=waivers, linked_ready=linked)
-    verdict = evaluate(pr, config, context)
+    facts = facts.given(Context(members=members, waivers=waivers, linked_ready=linked))
+    verdict = judge(facts)
     url = details_url.format(repo=repo, number=number) if details_url else None
     sticky = forge.name != "github" or config.reporting.sticky_comment_github
-    return Assessment(pr, config, verdict, render(verdict, config, target_url=url, sticky=sticky), Facts.of(pr, config, context))
+    return Assessment(pr, config, verdict, render(verdict, config, target_url=url, sticky=sticky), facts)
 
 
 async def _is_ready(forge: Forge, ref: str, config: Config) -> bool | None:
@@ -116,12 +116,11 @@ async def publish(forge: Forge, store: Store, a: Assessment) -> None:
 
 def _rejudge(a: Assessment, labels: tuple[str, ...]) -> None:
     """``a`` judged again, as if the pull request carried ``labels`` (no forge call: same context)."""
-    pr = replace(a.pr, labels=labels)
     report = a.report
-    a.pr, a.verdict = pr, evaluate(pr, a.config, a.facts.context)
+    a.facts = a.facts.relabelled(labels)
+    a.pr, a.verdict = a.facts.pr, judge(a.facts)
     a.report = replace(render(a.verdict, a.config, target_url=report.target_url, sticky=report.sticky_comment),
                        always_write=report.always_write)
-    a.facts = Facts.of(pr, a.config, a.facts.context)
 
 
 def label_color(config: Config, label: str) -> str:

@@ -4,16 +4,14 @@ its text implies, and keep one bot comment up to date (edited in place, never on
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from . import labels, recheck
 from .checks.ready import evaluate_ready, ready_labels
 from .checks.triage import triage
 from .config import ConfigError
 from .dod import label_color
-from .report import cell
+from .report import template
 
 MARKER = "<!-- nexus-bot:ready -->"
 
@@ -36,15 +34,10 @@ TEXTS = {
     },
 }
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), undefined=StrictUndefined,
-                   autoescape=False, keep_trailing_newline=True)
-_env.filters["cell"] = cell
-
-
 def render_ready(verdict) -> str:
     """The Ready comment; a language configured in ``ready.languages`` but without texts here gets
     the English frame around its own criteria texts (rather than no comment at all)."""
-    return _env.get_template("ready.md.j2").render(verdict=verdict, t=TEXTS.get(verdict.language, TEXTS["en"]))
+    return template("ready.md.j2").render(verdict=verdict, t=TEXTS.get(verdict.language, TEXTS["en"]))
 
 
 async def assess_ready(services, forge, where: str, repo: str, number: int):

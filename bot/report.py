@@ -39,6 +39,11 @@ def cell(value: object) -> str:
 _env.filters["cell"] = cell
 
 
+def template(name: str):
+    """A template of ``bot/templates`` (markdown; user values through ``cell``)."""
+    return _env.get_template(name)
+
+
 def verdict_comment(verdict: Verdict) -> str:
     payload = json.dumps(verdict.as_json(), ensure_ascii=False, separators=(",", ":"))
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")  # never closes the comment
@@ -79,7 +84,7 @@ def _few(ids: list[str], most: int = 4) -> str:
 def render(verdict: Verdict, config: Config, *, target_url: str | None = None, sticky: bool = False) -> Report:
     head = title(verdict)
     applicable = [i for i in verdict.items if i.state is not State.NOT_APPLICABLE]
-    body = _env.get_template("dod_summary.md.j2").render(
+    body = template("dod_summary.md.j2").render(
         verdict=verdict,
         title=head,
         missing=[i for i in applicable if i.required and i.state in (State.FAILED, State.PENDING)],

@@ -5,7 +5,7 @@ One module per evidence kind (``check``, ``metric``, ``files``, ``approvals``, `
 backlog items.
 """
 
-from .engine import evaluate
+from .engine import evaluate, judge
 from .facts import Context, Facts
 
-__all__ = ["evaluate", "Context", "Facts"]
+__all__ = ["evaluate", "judge", "Context", "Facts"]

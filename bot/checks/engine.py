@@ -38,8 +38,14 @@ def _combine(findings: list[Finding]) -> Finding:
 
 
 def evaluate(pr: PullRequest, config: Config, context: Context | None = None) -> Verdict:
-    facts = Facts.of(pr, config, context)
-    verdict = Verdict(head_sha=pr.head_sha)
+    return judge(Facts.of(pr, config, context))
+
+
+def judge(facts: Facts) -> Verdict:
+    """The verdict on facts already gathered (the paths and team ownership of a 3000-file PR are
+    computed once per evaluation, however often the rules look at them)."""
+    config = facts.config
+    verdict = Verdict(head_sha=facts.pr.head_sha)
     for item in config.enabled_items():
         ok, why = applies(item.when, facts)
         waits: set[str] = set()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from ..config import Config
@@ -40,6 +40,15 @@ class Facts:
             labels=frozenset(label.casefold() for label in pr.labels),  # forges ignore case
             ownership=team_ownership(paths, config, pr.codeowners, pr.forge),
         )
+
+    def given(self, context: Context) -> "Facts":
+        """The same facts with what the worker looked up (paths and ownership are not redone)."""
+        return replace(self, context=context)
+
+    def relabelled(self, labels: tuple[str, ...]) -> "Facts":
+        """The same facts as if the pull request carried ``labels`` (labels touch no path)."""
+        return replace(self, pr=replace(self.pr, labels=labels),
+                       labels=frozenset(label.casefold() for label in labels))
 
     @property
     def teams(self) -> list[str]:
