@@ -26,9 +26,10 @@ _COMMAND_LIKE = re.compile(r"(?m)^[ \t>]*/")  # a line that could start with any
 class ForgeCommandContext:
     """One comment's context: the item it is on, who typed it, and the calls handlers may make."""
 
-    def __init__(self, services, forge: Forge, where: str, event: Event, config):
+    def __init__(self, services, forge: Forge, where: str, event: Event, config, comments=()):
         self.services, self.forge, self.where = services, forge, where
         self.config = config
+        self.comments = tuple(comments)  # the item's comments as read when this comment was taken
         self.repo, self.number = event.repo, event.number
         self.is_pull_request = event.is_pull_request
         self.author = event.comment.author
@@ -113,8 +114,7 @@ class ForgeCommandContext:
         self.waiver_changes[waiver.item_id] = waiver
 
     async def remove_waiver(self, item_id: str) -> bool:
-        pr = await self.forge.pull_request(self.repo, self.number)
-        current = {**waivers_from(pr.comments, self.forge.bot_login), **self.waiver_changes}
+        current = {**waivers_from(self.comments, self.forge.bot_login), **self.waiver_changes}
         if current.get(item_id) is None:
             return False
         self.markers.append(marker(current[item_id], active=False))
@@ -147,7 +147,7 @@ async def handle_comment(services, forge: Forge, where: str, event: Event) -> bo
         if not parse_commands(comment.body or "", config.command_prefix):
             return False
     await forge.react(event.repo, comment.id, "eyes")
-    ctx = ForgeCommandContext(services, forge, where, event, config)
+    ctx = ForgeCommandContext(services, forge, where, event, config, comments)
     answer = await answer_comment(ctx, comment.body or "")
     if answer is None:
         return False
