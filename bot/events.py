@@ -37,8 +37,13 @@ class Event:
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
+    def where(self) -> str:
+        """Which forge instance the event comes from (caches and coalescing are kept per instance)."""
+        return self.instance or self.forge
+
+    @property
     def entity(self) -> tuple[str, str, int] | None:
         """The key that coalescing works on: one PR or issue of one repository."""
         if self.repo and self.number is not None:
-            return (self.instance or self.forge, self.repo, self.number)
+            return (self.where, self.repo, self.number)
         return None

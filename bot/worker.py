@@ -210,13 +210,13 @@ class Worker:
     async def _entities(self, event: Event, forge) -> list[tuple[tuple, Event]]:
         """The (entity key, event) pairs this event concerns; check events may name no PR."""
 
-        where = event.instance or event.forge
         if event.number is not None:
             return [(event.entity, event)]
         if event.name == "check" and event.repo and event.head_sha:
             numbers = list(event.pr_numbers) or await self.services.lookups.pulls_for_commit(
-                forge, where, event.repo, event.head_sha)
-            return [((where, event.repo, n), replace(event, number=n, is_pull_request=True)) for n in numbers]
+                forge, event.where, event.repo, event.head_sha)
+            events = [replace(event, number=n, is_pull_request=True) for n in numbers]
+            return [(e.entity, e) for e in events]
         return []
 
     # ---- running batches ---------------------------------------------------------------------
@@ -253,7 +253,7 @@ class Worker:
         first = events[0]
         started = time.perf_counter()
         forge = TimedForge(self.forges.for_event(first))
-        where = first.instance or first.forge
+        where = first.where
         try:
             outcome = await process_batch(self.services, forge, where, events)
         except ForgeError as exc:
