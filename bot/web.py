@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -17,6 +16,7 @@ import simdjson
 from aiohttp import web
 
 from .forges import forgejo_webhooks, github_webhooks
+from .latency import Latencies
 from .settings import Settings
 from .store import Store
 
@@ -105,15 +105,11 @@ class Accepting:
     """Latency of accepting, for /metrics (p50/p95/p99 of the last 10,000 deliveries)."""
 
     def __init__(self) -> None:
-        self.samples: deque[float] = deque(maxlen=10_000)
+        self.latencies = Latencies()
         self.counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
 
     def percentiles(self) -> dict[str, float]:
-        data = sorted(self.samples)
-        if not data:
-            return {}
-        pick = lambda q: round(data[min(len(data) - 1, int(q * len(data)))] * 1000, 3)  # noqa: E731
-        return {"p50_ms": pick(0.5), "p95_ms": pick(0.95), "p99_ms": pick(0.99)}
+        return {f"p{q}_ms": ms for q, ms in self.latencies.percentiles(3).items()}
 
 
 async def receive(request: web.Request, edge: Edge, secret: bytes | None, instance: str) -> web.Response:
@@ -166,7 +162,7 @@ async def receive(request: web.Request, edge: Edge, secret: bytes | None, instan
     except Exception:
         log.exception("could not persist delivery %s", delivery)
         return _error(503, "the bot could not store the delivery; retry later")
-    stats.samples.append(time.perf_counter() - started)
+    stats.latencies.add((time.perf_counter() - started) * 1000)
     stats.counts["accepted" if new else "duplicate"] += 1
     if not new:
         return _json({"duplicate": delivery}, 200)

@@ -14,13 +14,13 @@ import logging
 import random
 import re
 import time
-from collections import deque
 from dataclasses import dataclass, field, replace
 
 from . import audit
 from .events import Event, PayloadError
 from .forges.base import ForgeError
 from .forges.registry import Forges
+from .latency import Latencies
 from .handlers import Services, TimedForge, ignore_reason, process_batch
 from .store import Delivery, Store
 
@@ -81,7 +81,7 @@ class Worker:
         self.shares: dict[str, int] = {}  # delivery id -> batches it is still part of
         self.failed_shares: dict[str, str] = {}
         self.stopping = False
-        self.own_ms: deque[float] = deque(maxlen=10_000)
+        self.own_ms = Latencies()  # the bot's own time per batch, forge latency excluded
         self.processed = 0
         self.evaluations = 0
         self._task: asyncio.Task | None = None
@@ -123,14 +123,13 @@ class Worker:
             await asyncio.sleep(0.02)
 
     def stats(self) -> dict:
-        data = sorted(self.own_ms)
-        pick = lambda q: round(data[min(len(data) - 1, int(q * len(data)))], 2) if data else None  # noqa: E731
+        own = self.own_ms.percentiles(2)
         return {
             "processed": self.processed,
             "evaluations": self.evaluations,
-            "own_ms_p50": pick(0.5),
-            "own_ms_p95": pick(0.95),
-            "own_ms_p99": pick(0.99),
+            "own_ms_p50": own.get(50),
+            "own_ms_p95": own.get(95),
+            "own_ms_p99": own.get(99),
             **self.services.lookups.stats(),
         }
 
@@ -270,7 +269,7 @@ class Worker:
                 self.failed_shares[delivery.id] = outcome
         self.evaluations += 1
         elapsed = time.perf_counter() - started
-        self.own_ms.append(max(0.0, elapsed - forge.seconds) * 1000)
+        self.own_ms.add(max(0.0, elapsed - forge.seconds) * 1000)
         for event, delivery in batch.items:
             self._share_done(delivery, event, outcome, None, started, forge, len(events))
 
