@@ -9,7 +9,7 @@ import re
 import sys
 
 from .config import ConfigError, default_config_text, load_config
-from .settings import DOCUMENTED, Settings, SettingsError
+from .service.settings import DOCUMENTED, Settings, SettingsError
 
 SERVE_EPILOG = "settings (environment variables, or a .env file in the working directory):\n" + "\n".join(
     f"  {name:<24} {meaning}" for name, meaning in DOCUMENTED
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nexus-bot: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        from .server import run, serve, setup_logging
+        from .service.server import run, serve, setup_logging
 
         setup_logging(settings.log_level)
         try:
@@ -101,9 +101,9 @@ def _read(path: str) -> tuple[str, str]:
 
 
 async def dry_run(settings: Settings, args: argparse.Namespace) -> int:
-    from .dod import assess
-    from .lookups import Lookups
-    from .report import title
+    from .app.cached_reads import CachedReads
+    from .app.dod import assess
+    from .app.report import title
 
     m = PR_REF.match(args.pr.strip())
     if not m:
@@ -124,10 +124,11 @@ async def dry_run(settings: Settings, args: argparse.Namespace) -> int:
         if not settings.github_token:
             print("nexus-bot: set GITHUB_TOKEN to read the pull request", file=sys.stderr)
             return 2
-        forge, where = GitHubForge.from_token(settings.github_token, api_url=settings.github_api_url), "github"
+        forge = GitHubForge.from_token(settings.github_token, api_url=settings.github_api_url)
+        where = forge.name
     try:
-        lookups = Lookups(_read(args.config) if args.config else _org_source(settings))
-        a = await assess(forge, where, lookups, repo, number)
+        cached = CachedReads(_read(args.config) if args.config else _org_source(settings))
+        a = await assess(forge, where, cached, repo, number)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -145,7 +146,7 @@ async def dry_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _org_source(settings: Settings) -> tuple[str, str]:
-    from .server import org_config_source
+    from .service.server import org_config_source
 
     return org_config_source(settings)
 

@@ -1,6 +1,8 @@
-"""Forge-neutral snapshots of pull requests and issues, and the verdicts the rules give on them.
+"""The domain's vocabulary: forge-neutral snapshots of pull requests and issues, the events that
+arrive about them, the verdicts the rules give, and the value types the layers hand each other.
 
-Adapters in ``bot/forges/`` build these; rules in ``bot/checks/`` read them and never do I/O.
+Adapters in ``bot/forges/`` build snapshots and events; rules in ``bot/checks/`` read them and never
+do I/O; the use cases in ``bot/app/`` carry verdicts to the forge as ``Report`` and ``LabelChange``.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable, Protocol
 
 
 class State(str, enum.Enum):
@@ -102,7 +105,7 @@ class PullRequest:
     state: str = "open"  # open | closed
     merged: bool = False
     url: str = ""
-    codeowners: str | None = None  # the CODEOWNERS text of the base branch, when the repo has one
+    codeowners: CodeOwners | None = None  # the base branch's CODEOWNERS, when the repo has one
 
     @property
     def owner(self) -> str:
@@ -166,6 +169,13 @@ class Verdict:
             return State.PENDING
         return State.PASSED
 
+    @property
+    def waits_for_ci(self) -> bool:
+        """Pending only because required items wait for CI (checks, statuses) to report."""
+        return self.state is State.PENDING and any(
+            i.required and i.state is State.PENDING and "ci" in i.waiting_for for i in self.items
+        )
+
     def count(self, *states: State) -> int:
         return sum(1 for i in self.items if i.state in states)
 
@@ -188,3 +198,108 @@ class Verdict:
                 for i in self.items
             ],
         }
+
+
+@dataclass(frozen=True)
+class Report:
+    """A verdict rendered for people: what a check run or a status + sticky comment shows."""
+
+    verdict: Verdict
+    title: str  # one line: "19/23 done · 2 missing: changelog, reviews"
+    summary: str  # markdown, the table grouped by category, ends with the machine-readable verdict
+    check_name: str = "Nexus DoD"
+    status_context: str = "nexus/dod"
+    sticky_comment: bool = False  # also post/edit the summary as one sticky PR comment
+    target_url: str | None = None
+    always_write: bool = False  # a person asked for a re-run: write even when nothing changed
+
+
+# ----- references between items, and label writes on them ---------------------------------------
+
+@dataclass(frozen=True, order=True)
+class ItemRef:
+    """One pull request or issue of one repository."""
+
+    forge: str
+    repo: str  # owner/name
+    number: int
+
+    def short(self, home_repo: str) -> str:
+        """``#12`` in ``home_repo``, ``org/repo#12`` elsewhere."""
+        return f"#{self.number}" if self.repo == home_repo else f"{self.repo}#{self.number}"
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    """Labels to add to and remove from one item (the ``blocked`` label a dependency graph calls for)."""
+
+    ref: ItemRef
+    add: frozenset[str] = frozenset()
+    remove: frozenset[str] = frozenset()
+
+
+# Label names are compared as forges compare them: GitHub and Forgejo keep one label per name whatever
+# its case, so a repository's existing ``Ready`` is the taxonomy's ``ready``.
+
+def has_label(labels: Iterable[str], name: str) -> bool:
+    key = name.casefold()
+    return any(label.casefold() == key for label in labels)
+
+
+def missing_labels(wanted: Iterable[str], labels: Iterable[str]) -> set[str]:
+    """The wanted names the item does not carry yet."""
+    have = {label.casefold() for label in labels}
+    return {name for name in wanted if name.casefold() not in have}
+
+
+def carried_labels(names: Iterable[str], labels: Iterable[str]) -> set[str]:
+    """The item's own spelling of each of ``names`` it carries (what a removal must name)."""
+    keys = {name.casefold() for name in names}
+    return {label for label in labels if label.casefold() in keys}
+
+
+# ----- events ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Event:
+    """What a webhook (or the bot's own scheduled recheck) says happened, in the bot's vocabulary
+    (GitHub's names). Each forge adapter maps its deliveries onto it; the use cases only see these,
+    so no rule or command knows which forge spoke."""
+
+    forge: str  # the adapter's name
+    delivery_id: str
+    name: str  # pull_request | pull_request_review | check | issues | issue_comment | ping | installation
+    action: str  # the GitHub vocabulary: opened, synchronize, labeled, submitted, completed, created, ...
+    repo: str | None = None  # owner/name
+    number: int | None = None  # pull request or issue number, when the event names one
+    is_pull_request: bool = False
+    head_sha: str | None = None  # for check/status events: the commit they are about
+    pr_numbers: tuple[int, ...] = ()  # for check events: the PRs the forge says the commit belongs to
+    sender: str | None = None
+    sender_is_bot: bool = False
+    from_this_bot: bool = False  # caused by the bot's own write (anti-loop)
+    installation_id: int | None = None
+    instance: str | None = None  # which forge instance (Forgejo base URL); None for the default
+    comment: Comment | None = None
+    review_state: str | None = None  # approved | changes_requested | commented, for review events
+    labels: tuple[str, ...] | None = None  # label names carried by the payload, when it has them
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def where(self) -> str:
+        """Which forge instance the event comes from (caches and coalescing are kept per instance)."""
+        return self.instance or self.forge
+
+    @property
+    def entity(self) -> tuple[str, str, int] | None:
+        """The key that coalescing works on: one PR or issue of one repository."""
+        if self.repo and self.number is not None:
+            return (self.where, self.repo, self.number)
+        return None
+
+
+class CodeOwners(Protocol):
+    """A repository's CODEOWNERS, read in its forge's syntax (the adapter parses it)."""
+
+    def of(self, path: str) -> list[tuple[str, str]]:
+        """The owners of ``path``: (kind, handle) pairs such as ("TEAM", "@org/backend")."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Config, default_config_text, load_config
+from bot.forges.github import read_codeowners
 from bot.model import ChangedFile, CheckResult, PullRequest, Review, ReviewState
 
 _DEFAULT: Config | None = None
@@ -25,7 +26,8 @@ def pr(files=(), body="", labels=(), checks=(), reviews=(), author="alice", head
         forge="github", repo="org/app", number=7, title="feat: approval e-mail", body=body, author=author,
         base_ref=base_ref, head_ref="feature", head_sha=head_sha, labels=tuple(labels),
         files=tuple(ChangedFile(f) if isinstance(f, str) else f for f in files),
-        checks=tuple(checks), reviews=tuple(reviews), codeowners=codeowners, comments=tuple(comments),
+        checks=tuple(checks), reviews=tuple(reviews), comments=tuple(comments),
+        codeowners=read_codeowners(codeowners) if isinstance(codeowners, str) else codeowners,
     )
 
 

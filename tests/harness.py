@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.server import build
-from bot.settings import Settings
+from bot.service.server import build
+from bot.service.settings import Settings
 
 from .http_client import WebhookClient
 

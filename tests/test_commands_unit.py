@@ -11,7 +11,8 @@ from bot.commands.parser import Invocation, parse_commands
 from bot.commands.registry import MAX_COMMANDS_PER_COMMENT, REGISTRY, Outcome
 from bot.commands.reply import escape_user_text
 from bot.config import Config, default_config_text, load_config
-from bot.deps import DepGraph, ItemInfo, ItemRef, LabelChange, build_graph
+from bot.checks.deps import DepGraph, ItemInfo, build_graph
+from bot.model import ItemRef, LabelChange
 from bot.model import Waiver
 
 CONFIG = load_config(default_config_text())

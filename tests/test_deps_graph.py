@@ -13,7 +13,8 @@ import pytest
 
 from bot.commands.deps import render_dependencies
 from bot.config import default_config_text, load_config
-from bot.deps import DepGraph, ItemInfo, ItemRef, LabelChange, Status, build_graph, item_status
+from bot.checks.deps import DepGraph, ItemInfo, Status, build_graph, item_status
+from bot.model import ItemRef, LabelChange
 
 CONFIG = load_config(default_config_text())
 GOLDEN = Path(__file__).parent / "golden"

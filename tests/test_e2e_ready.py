@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 
-from bot.readiness import MARKER
+from bot.markers import READY as MARKER
 
 from .world import REPO
 

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from bot.checks import Context, Facts, evaluate
 from bot.checks import check, checkbox, files, labels, metric, section
 from bot.checks.approvals import judge as approvals_judge
 from bot.checks.conditions import applies
-from bot.checks.markdown import checkboxes
-from bot.config import (ApprovalsEvidence, CheckboxEvidence, CheckEvidence, Condition, FilesEvidence,
-                        LabelEvidence, MetricEvidence, SectionEvidence)
+from bot.checks.approvals import ApprovalsEvidence
+from bot.checks.check import CheckEvidence
+from bot.checks.checkbox import CheckboxEvidence
+from bot.checks.files import FilesEvidence
+from bot.checks.labels import LabelEvidence
+from bot.checks.metric import MetricEvidence
+from bot.checks.section import SectionEvidence
+from bot.checks.text import Text
+from bot.config import Condition
 from bot.model import State, Waiver
 
 from .guards import no_hang
 from .builders import default_config, ok, pr, review, running
+
+
+def checkboxes(body: str) -> list[tuple[bool, str]]:
+    return Text(body).checkboxes
 
 
 def judge(module, evidence, snapshot):
@@ -314,7 +323,7 @@ FORGEJO_CODEOWNERS_CASES = [
 
 @pytest.mark.parametrize("name,text,path,handles", FORGEJO_CODEOWNERS_CASES, ids=[c[0] for c in FORGEJO_CODEOWNERS_CASES])
 def test_forgejo_codeowners_syntax(name, text, path, handles):
-    from bot.checks.ownership import ForgejoCodeOwners
+    from bot.forges.forgejo_codeowners import ForgejoCodeOwners
 
     assert [h for _, h in ForgejoCodeOwners(text).of(path)] == handles
 
@@ -328,7 +337,11 @@ def test_labels_are_compared_as_forges_compare_them():
 
 
 def test_label_convergence_ignores_case():
-    from bot import labels as names
+    from types import SimpleNamespace
+
+    from bot.model import carried_labels, has_label, missing_labels
+
+    names = SimpleNamespace(missing=missing_labels, carried=carried_labels, has=has_label)
 
     assert names.missing({"ready", "team:backend"}, ["Ready"]) == {"team:backend"}
     assert names.carried({"needs-refinement"}, ["Needs-Refinement", "bug"]) == {"Needs-Refinement"}

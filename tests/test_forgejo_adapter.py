@@ -8,7 +8,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.forges.base import ForgeError, Report
+from bot.forges.base import ForgeError
+from bot.model import Report
 from bot.forges.forgejo import STICKY_MARKER, ForgejoForge
 from bot.model import ItemResult, ReviewState, State, Verdict
 

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from bot.events import PayloadError
+from bot.forges.base import PayloadError
 from bot.forges.forgejo_webhooks import UnknownEvent, parse, verify
 
 from tests.paths import FIXTURES

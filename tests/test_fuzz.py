@@ -24,10 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import Config, ConfigError, default_config_text, load_config
-from bot.events import Event, PayloadError
+from bot.forges.base import PayloadError
+from bot.model import Event
 from bot.forges import forgejo_webhooks, github_webhooks
-from bot.store import Store
-from bot.web import FORGEJO, GITHUB
+from bot.service.store import Store
+from bot.service.web import FORGEJO, GITHUB
 from tests.harness import RunningBot, settings_for
 from tests.paths import FIXTURES
 

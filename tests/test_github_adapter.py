@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from githubkit.exception import RequestTimeout
 
-from bot.forges.base import ForgeError, Report
+from bot.forges.base import ForgeError
+from bot.model import Report
 from bot.forges.github import MAX_TEXT, STICKY_MARKER, GitHubApp, GitHubForge, RetryPolicy, fit
 from bot.model import ChangedFile, CheckResult, ItemResult, ReviewState, State, Verdict
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from multidict import CIMultiDict
 
-from bot.events import PayloadError
+from bot.forges.base import PayloadError
 from bot.forges.github_webhooks import UnknownEvent, parse, verify
 from tests.fakes.github import FIXTURES, FakeGitHub
 

@@ -38,7 +38,7 @@ import pytest
 
 from bot.config import default_config_text, load_config
 from bot.forges.forgejo import STICKY_MARKER
-from bot.report import read_verdict
+from bot.markers import read_verdict
 
 from .harness import RunningBot, settings_for
 

@@ -9,11 +9,23 @@ member of; distinct reviewers are counted for the minimum.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from ..config import ApprovalsEvidence
+from pydantic import Field
+
+from ..config.base import EvidenceBase
 from ..model import Review, ReviewState
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
+from .kind import Kind, Reads
+
+
+class ApprovalsEvidence(EvidenceBase):
+    """Approving reviews: a minimum count, and (cross-team) one per touched team."""
+
+    kind: Literal["approvals"]
+    min: int | None = Field(default=None, ge=0)  # default: the review policy's minimum
+    per_team: bool = True
 
 _DECISIVE = (ReviewState.APPROVED, ReviewState.CHANGES_REQUESTED, ReviewState.DISMISSED)
 
@@ -94,3 +106,6 @@ def judge(ev: ApprovalsEvidence, facts: Facts) -> Finding:
         ask = f"someone from {' and '.join(todo)}" if todo else f"{t.needed - len(t.approvers)} more reviewer(s)"
         return pending(f"{reason} · waiting for {ask}")
     return passed(reason)
+
+
+KIND = Kind("approvals", ApprovalsEvidence, judge, waits_for="people", reads=lambda ev: Reads(reviews=True))

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from ..config import CheckEvidence
+from typing import Literal
+
+from pydantic import Field
+
+from ..config.base import EvidenceBase
 from .ci import matching
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
+from .kind import Kind, Reads
+
+
+class CheckEvidence(EvidenceBase):
+    """CI checks or commit statuses, by name (glob patterns), that must have succeeded."""
+
+    kind: Literal["check"]
+    names: list[str] = Field(min_length=1)
+    require: Literal["any", "all"] = "any"  # any: one matching check is enough; all: every pattern
+    missing: Literal["pending", "fail"] = "pending"  # no such check reported (yet)
 
 
 def judge(ev: CheckEvidence, facts: Facts) -> Finding:
@@ -23,3 +37,6 @@ def judge(ev: CheckEvidence, facts: Facts) -> Finding:
     if running:
         return pending(", ".join(c.name for c in running) + " still running")
     return passed(", ".join(c.name for c in checks) + " succeeded")
+
+
+KIND = Kind("check", CheckEvidence, judge, waits_for="ci", reads=lambda ev: Reads(checks=tuple(ev.names)))

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
-from ..config import CheckboxEvidence
+from pydantic import field_validator
+
+from ..config.base import EvidenceBase, check_regex
 from .facts import Facts
 from .finding import Finding, failed, passed
-from .markdown import checkboxes
+from .kind import Kind
+
+
+class CheckboxEvidence(EvidenceBase):
+    """A ticked checkbox in the PR description whose text matches ``text`` (a regex)."""
+
+    kind: Literal["checkbox"]
+    text: str
+
+    _text_ok = field_validator("text")(check_regex)
 
 
 def judge(ev: CheckboxEvidence, facts: Facts) -> Finding:
     pattern = re.compile(ev.text)
-    boxes = [(ticked, text) for ticked, text in checkboxes(facts.pr.body) if pattern.search(text)]
+    boxes = [(ticked, text) for ticked, text in facts.body.checkboxes if pattern.search(text)]
     if any(ticked for ticked, _ in boxes):
         return passed("ticked: " + next(text for ticked, text in boxes if ticked)[:80])
     if boxes:
         return failed("not ticked: " + boxes[0][1][:80], "Tick the box in the description once it is true.")
     return failed("no matching checkbox in the description")
+
+
+KIND = Kind("checkbox", CheckboxEvidence, judge)

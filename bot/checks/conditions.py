@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from ..config import Condition
+from ..config.base import Condition
 from .facts import Facts
 
 

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING
 
-from ..config import Config
 from ..model import ItemResult, PullRequest, State, Verdict
-from . import approvals, check, checkbox, files, labels, linked_ready, metric, section
 from .conditions import applies
 from .facts import Context, Facts
 from .finding import Finding
+from .kinds import BY_NAME
 
-JUDGES: dict[str, Callable] = {
-    "check": check.judge,
-    "metric": metric.judge,
-    "files": files.judge,
-    "approvals": approvals.judge,
-    "label": labels.judge,
-    "checkbox": checkbox.judge,
-    "section": section.judge,
-    "linked_ready": linked_ready.judge,
-}
+if TYPE_CHECKING:
+    from ..config import Config
 
 _WORST_FIRST = (State.FAILED, State.PENDING, State.PASSED, State.NOT_APPLICABLE)
-_WAITS_FOR = {"check": "ci", "metric": "ci", "approvals": "people"}
 
 
 def _combine(findings: list[Finding]) -> Finding:
@@ -37,7 +27,7 @@ def _combine(findings: list[Finding]) -> Finding:
     return Finding(State.NOT_APPLICABLE, "no evidence applies")
 
 
-def evaluate(pr: PullRequest, config: Config, context: Context | None = None) -> Verdict:
+def evaluate(pr: PullRequest, config: "Config", context: Context | None = None) -> Verdict:
     return judge(Facts.of(pr, config, context))
 
 
@@ -55,9 +45,10 @@ def judge(facts: Facts) -> Verdict:
             findings, waits = [], set()
             for ev in item.evidence:
                 ev_ok, ev_why = applies(ev.when, facts)
-                found = JUDGES[ev.kind](ev, facts) if ev_ok else Finding(State.NOT_APPLICABLE, ev_why)
+                kind = BY_NAME[ev.kind]
+                found = kind.judge(ev, facts) if ev_ok else Finding(State.NOT_APPLICABLE, ev_why)
                 if found.state is State.PENDING:
-                    waits.add(_WAITS_FOR.get(ev.kind, ""))
+                    waits.add(kind.waits_for)
                 findings.append(found)
             finding = _combine(findings)
         result = ItemResult(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from ..config import Config
 from ..model import PullRequest, Waiver
 from .ownership import TeamOwnership, team_ownership
 from .paths import PathSet
+from .text import Text
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 
 @dataclass(frozen=True)
@@ -23,14 +26,15 @@ class Context:
 @dataclass
 class Facts:
     pr: PullRequest
-    config: Config
+    config: "Config"
     context: Context
     paths: PathSet
     labels: frozenset[str]
     ownership: TeamOwnership
+    body: Text  # the description, read once
 
     @classmethod
-    def of(cls, pr: PullRequest, config: Config, context: Context | None = None) -> "Facts":
+    def of(cls, pr: PullRequest, config: "Config", context: Context | None = None) -> "Facts":
         paths = PathSet([f.path for f in pr.files] + [f.previous_path for f in pr.files if f.previous_path])
         return cls(
             pr=pr,
@@ -38,7 +42,8 @@ class Facts:
             context=context or Context(),
             paths=paths,
             labels=frozenset(label.casefold() for label in pr.labels),  # forges ignore case
-            ownership=team_ownership(paths, config, pr.codeowners, pr.forge),
+            ownership=team_ownership(paths, config, pr.codeowners),
+            body=Text(pr.body),
         )
 
     def given(self, context: Context) -> "Facts":

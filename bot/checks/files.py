@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from ..config import FilesEvidence
+from typing import Literal
+
+from pydantic import Field
+
+from ..config.base import EvidenceBase
 from .facts import Facts
 from .finding import Finding, failed, passed
+from .kind import Kind
+
+
+class FilesEvidence(EvidenceBase):
+    """A file matching one of these patterns is changed by the pull request."""
+
+    kind: Literal["files"]
+    patterns: list[str] = Field(min_length=1)  # gitignore patterns
 
 
 def judge(ev: FilesEvidence, facts: Facts) -> Finding:
@@ -13,3 +25,6 @@ def judge(ev: FilesEvidence, facts: Facts) -> Finding:
         more = " (and more)" if len(found) > 1 else ""
         return passed(f"{found[0]} changed{more}")
     return failed(f"no change to {' or '.join(ev.patterns)}")
+
+
+KIND = Kind("files", FilesEvidence, judge)

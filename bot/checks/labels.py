@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from ..config import LabelEvidence
+from typing import Literal
+
+from pydantic import model_validator
+
+from ..config.base import EvidenceBase
 from .facts import Facts
 from .finding import Finding, failed, passed
+from .kind import Kind, Reads
+
+
+class LabelEvidence(EvidenceBase):
+    kind: Literal["label"]
+    present: list[str] = []  # one of these labels is set
+    absent: list[str] = []  # none of these labels is set
+
+    @model_validator(mode="after")
+    def _one_given(self) -> "LabelEvidence":
+        if not self.present and not self.absent:
+            raise ValueError("give 'present' or 'absent' labels")
+        return self
 
 
 def judge(ev: LabelEvidence, facts: Facts) -> Finding:
@@ -17,3 +34,6 @@ def judge(ev: LabelEvidence, facts: Facts) -> Finding:
             return failed(f"no label {' / '.join(ev.present)}", f"Add the label {ev.present[0]}.")
         return passed(f"labelled {', '.join(found)}")
     return passed(f"no label {' / '.join(ev.absent)}")
+
+
+KIND = Kind("label", LabelEvidence, judge, reads=lambda ev: Reads(labels=frozenset([*ev.present, *ev.absent])))

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import re
 
-from ..config import LinkedReadyEvidence
+from typing import Literal
+
+from ..config.base import EvidenceBase
 from ..model import State
 from .facts import Facts
 from .finding import Finding, failed, passed
+from .kind import Kind
+from .text import Text, as_text
+
+
+class LinkedReadyEvidence(EvidenceBase):
+    """The backlog items the PR closes are Ready (labelled with the ready label)."""
+
+    kind: Literal["linked_ready"]
 
 CLOSING = re.compile(
     r"(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?|corrige|ferme|r[ée]sou[td])\s*:?\s+"
@@ -15,10 +25,11 @@ CLOSING = re.compile(
 )
 
 
-def closed_items(body: str, repo: str) -> list[str]:
-    """"repo#n" for every closing reference ("Fixes #12", "Closes org/other#3") in a PR body."""
+def closed_items(body: "Text | str | None", repo: str) -> list[str]:
+    """"repo#n" for every closing reference ("Fixes #12", "Closes org/other#3") in a PR body's prose
+    (not in code, quotes aside, nor in HTML comments)."""
     seen: list[str] = []
-    for m in CLOSING.finditer(body or ""):
+    for m in CLOSING.finditer(as_text(body).prose):
         ref = f"{m.group(1) or repo}#{m.group(2)}"
         if ref not in seen:
             seen.append(ref)
@@ -26,7 +37,7 @@ def closed_items(body: str, repo: str) -> list[str]:
 
 
 def judge(ev: LinkedReadyEvidence, facts: Facts) -> Finding:
-    refs = closed_items(facts.pr.body, facts.pr.repo)
+    refs = closed_items(facts.body, facts.pr.repo)
     if not refs:
         return Finding(State.NOT_APPLICABLE, "the pull request closes no backlog item")
     known = facts.context.linked_ready
@@ -37,3 +48,6 @@ def judge(ev: LinkedReadyEvidence, facts: Facts) -> Finding:
     if unknown:
         return failed(f"{', '.join(unknown)} could not be read", "Check that the linked issue exists.")
     return passed(f"{', '.join(refs)} Ready")
+
+
+KIND = Kind("linked_ready", LinkedReadyEvidence, judge)

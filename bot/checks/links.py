@@ -19,12 +19,13 @@ Pure, and linear in the text.
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_right
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from .text import TICKS, Text, as_text, fold, word_pattern
 
 if TYPE_CHECKING:
     from ..config import Config, ReadyConfig
@@ -46,61 +47,6 @@ class Link:
         return f"{self.repo}#{self.number}" if self.repo else f"#{self.number}"
 
 
-# ----- text helpers shared with ready.py -----------------------------------------------------------
-
-def _fold_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    for code in range(0xC0, 0x250):
-        base = unicodedata.normalize("NFKD", chr(code))[:1]
-        if base.isascii() and base.isalpha() and base != chr(code):
-            table[code] = base
-    for char in "\u2019\u2018\u02bc\u00b4":
-        table[ord(char)] = "'"
-    for char in "\u00a0\u202f\u2007\u2009\u200a":
-        table[ord(char)] = " "
-    table.update({ord("ß"): "s", ord("æ"): "a", ord("Æ"): "A", ord("œ"): "o", ord("Œ"): "O"})
-    return table
-
-
-_FOLD = _fold_table()
-
-
-def fold(text: str) -> str:
-    """Accents removed and typographic apostrophes and spaces made plain, one character for one, so
-    positions in the folded text are positions in the original."""
-    return text.translate(_FOLD)
-
-
-def strip_comments(text: str) -> str:
-    """The text without HTML comments (``<!-- … -->``, an unclosed one runs to the end)."""
-    if "<!--" not in text:
-        return text
-    out, pos = [], 0
-    while True:
-        start = text.find("<!--", pos)
-        if start < 0:
-            out.append(text[pos:])
-            break
-        out.append(text[pos:start])
-        end = text.find("-->", start + 4)
-        if end < 0:
-            break
-        pos = end + 3
-    return "".join(out)
-
-
-FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
-
-
-def word_pattern(patterns: list[str]) -> re.Pattern[str] | None:
-    """One case- and accent-insensitive regex matching any of ``patterns`` as a whole word or phrase
-    (a phrase ending with an apostrophe, such as "qu'", may be followed by a letter)."""
-    if not patterns:
-        return None
-    body = "|".join(f"(?:{fold(p)})" for p in patterns)
-    return re.compile(rf"(?<!\w)(?:{body})(?:(?<=')|(?!\w))", re.IGNORECASE)
-
-
 # ----- references ----------------------------------------------------------------------------------
 
 _URL = re.compile(
@@ -108,12 +54,11 @@ _URL = re.compile(
     r"(?P<number>\d{1,9})(?!\d)"
 )
 _SHORT = re.compile(r"(?<![\w/.#&-])(?:(?P<repo>[\w.-]{1,100}/[\w.-]{1,100}))?#(?P<number>\d{1,9})(?![\d\w])")
-_INLINE_CODE = re.compile(r"`[^`\n]*`")
 _NEWLINE = re.compile(r"\n")
 _SENTENCE_END = re.compile(r"[.;!?](?=\s|$)")
 # what may precede a reference in a list item: quote marks, a bullet, a checkbox, emphasis (every part
 # starts with its own character, so the pattern cannot backtrack)
-_LIST_START = re.compile(r"[\s>]*(?:(?:[-*+•]|\d{1,3}[.)])(?:\s+|$))?(?:\[[ xX]\](?:\s+|$))?[*_]*")
+_LIST_START = re.compile(rf"[\s>]*(?:(?:[-*+•]|\d{{1,3}}[.)])(?:\s+|$))?(?:\[[ {TICKS}]\](?:\s+|$))?[*_]*")
 _TRAILER = re.compile(r"^[\s:*_#)\]>-]*$")
 
 
@@ -190,31 +135,8 @@ def _glued(gap: str) -> bool:
     return len(gap) <= GAP and not _SENTENCE_END.search(gap)
 
 
-_FENCE_LINE = re.compile(r"^ {0,3}(?:```|~~~)[^\n]*", re.M)
-_NOT_NEWLINE = re.compile(r"[^\n]")
-
-
-def prose(text: str) -> str:
-    """``text`` without HTML comments, with code (fenced blocks, inline spans) blanked out; line
-    breaks are kept, so lines and positions still match the text without comments."""
-    text = strip_comments(text)
-    if "```" in text or "~~~" in text:
-        fences = [m.span() for m in _FENCE_LINE.finditer(text)]
-        parts, pos = [], 0
-        for k in range(0, len(fences), 2):
-            start = fences[k][0]
-            end = fences[k + 1][1] if k + 1 < len(fences) else len(text)
-            parts += [text[pos:start], _NOT_NEWLINE.sub(" ", text[start:end])]
-            pos = end
-        parts.append(text[pos:])
-        text = "".join(parts)
-    if "`" in text:
-        text = _INLINE_CODE.sub(lambda m: " " * len(m.group()), text)
-    return text
-
-
 def extract_links(
-    text: str | None, config: "Config | ReadyConfig | None" = None, repo: str | None = None
+    text: "Text | str | None", config: "Config | ReadyConfig | None" = None, repo: str | None = None
 ) -> list[Link]:
     """Every dependency written in ``text``, in order of appearance, without duplicates.
 
@@ -223,7 +145,7 @@ def extract_links(
     """
     from ..config import ReadyConfig
 
-    body = prose(text or "")
+    body = as_text(text).prose
     refs = _refs(body)
     if not refs:
         return []

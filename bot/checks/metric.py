@@ -5,11 +5,29 @@ from __future__ import annotations
 
 import operator
 import re
+from typing import Literal
 
-from ..config import MetricEvidence
+from pydantic import Field, field_validator
+
+from ..config.base import EvidenceBase, check_regex
 from .ci import matching
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
+from .kind import Kind, Reads
+
+
+class MetricEvidence(EvidenceBase):
+    """A number read from a check's output or a status description, compared with a threshold."""
+
+    kind: Literal["metric"]
+    names: list[str] = Field(min_length=1)
+    pattern: str | None = None  # a regex whose first group is the number; default: the first number
+    op: Literal[">", ">=", "<", "<="]
+    threshold: float
+    unit: str = ""
+    missing: Literal["pending", "fail"] = "pending"
+
+    _pattern_ok = field_validator("pattern")(check_regex)
 
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _NUMBER = r"[-+]?\d[\d,.\u202f\u00a0']*\d|[-+]?\d"
@@ -68,3 +86,6 @@ def judge(ev: MetricEvidence, facts: Facts) -> Finding:
         f"no number found in the output of {', '.join(c.name for c in done)}",
         "Make the job print the figure in its summary or status description.",
     )
+
+
+KIND = Kind("metric", MetricEvidence, judge, waits_for="ci", reads=lambda ev: Reads(checks=tuple(ev.names)))

@@ -14,8 +14,9 @@
 
 Everything worded lives in ``config.ready`` (see config/dod.yml): the keywords of every language
 are tried on every issue; the language detected only chooses the wording of the answer. HTML
-comments (template hints) are ignored; fenced code blocks are read (Gherkin is often written in
-```gherkin blocks), except for links (see ``links.py``). Pure and linear in the text.
+comments (template hints) are ignored; code blocks are read (Gherkin is often written in
+```gherkin blocks), except for links (see ``links.py``). The body is read once (``issue_body``), by
+the criteria and by triage alike. Pure and linear in the text.
 """
 
 from __future__ import annotations
@@ -23,16 +24,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
-from ..config import Config, ReadyLanguage
 from ..model import Issue
-from .links import FENCE, Link, extract_links, fold, strip_comments, word_pattern
+from .issue_body import _PARENS, MAX_LINE, Body, read_body
+from .links import Link, extract_links
+from .ready_rules import DETECT_CHARS, Rules, detect_language, matches, named_teams, rules, teams_in
+from .text import fold
 
-MAX_LINES = 50_000  # a body is read up to this many lines (GitHub caps bodies at 65,536 characters)
-MAX_LINE = 10_000  # and a line up to this many characters
-DETECT_CHARS = 20_000  # the language is guessed from the title and this much of the body
-MARKER_WEIGHT = 3
+if TYPE_CHECKING:
+    from ..config import Config
 
 # ----- the verdict ---------------------------------------------------------------------------------
 
@@ -65,314 +66,10 @@ class ReadyVerdict:
         return next(c for c in self.criteria if c.id == cid)
 
 
-def ready_labels(verdict: ReadyVerdict, config: Config) -> tuple[set[str], set[str]]:
+def ready_labels(verdict: ReadyVerdict, config: "Config") -> tuple[set[str], set[str]]:
     """(labels to add, labels to remove): exactly one of the ready and needs-refinement labels."""
     ready, refine = config.labels.ready, config.labels.needs_refinement
     return ({ready}, {refine}) if verdict.ready else ({refine}, {ready})
-
-
-# ----- reading markdown ----------------------------------------------------------------------------
-
-_QUOTE = re.compile(r"^(?:\s*>)+\s*")
-_HEADING = re.compile(r"^#{1,6}(?=\s|$)")
-_ITEM = re.compile(r"^(?:[-*+•]|\d{1,3}[.)])\s+")
-_BOX = re.compile(r"^\[([ xX✓✔])\]\s*")
-_EMPHASIS = re.compile(r"(?<!\w)[*_]+|[*_]+(?!\w)|~~|`")
-_PARENS = re.compile(r"\([^)]{0,80}\)")
-_NO_RESPONSE = re.compile(r"(?i)^no response$")
-
-
-class Line(NamedTuple):
-    text: str  # without markdown markup
-    folded: str  # ``text`` without accents
-    heading: bool = False
-    item: bool = False  # a list item
-    checked: bool | None = None  # a task-list item: ticked or not
-    code: bool = False  # inside a fenced code block
-    label: str | None = None  # "Label" of a "Label: value" line, normalised
-
-
-@dataclass(frozen=True)
-class FieldValue:
-    """A "Label: value" line, or a heading with the text under it (issue-form output)."""
-
-    label: str  # folded, without markup and parentheses
-    values: tuple[str, ...]
-    line: int
-
-
-@dataclass
-class Body:
-    lines: list[Line]
-    fields: list[FieldValue]
-
-    def paragraphs(self) -> list[str]:
-        """Folded paragraphs, lines joined with spaces; headings stand alone."""
-        out, cur = [], []
-        for line in self.lines:
-            if line.heading or not line.text:
-                if cur:
-                    out.append(" ".join(cur))
-                    cur = []
-                if line.heading and line.text:
-                    out.append(line.folded)
-            else:
-                cur.append(line.folded)
-        if cur:
-            out.append(" ".join(cur))
-        return out
-
-
-def normalise_label(text: str) -> str:
-    """ "**Équipes (impliquées)** :" -> "equipes": folded, lower case, no parentheses, no edge symbols."""
-    words = _PARENS.sub(" ", fold(text[:200])).split()
-    start, end = 0, len(words)
-    while start < end and not any(c.isalnum() for c in words[start]):
-        start += 1
-    while end > start and not any(c.isalnum() for c in words[end - 1]):
-        end -= 1
-    label = " ".join(words[start:end])
-    i, j = 0, len(label)
-    while i < j and not label[i].isalnum():
-        i += 1
-    while j > i and not label[j - 1].isalnum():
-        j -= 1
-    return label[i:j].lower()
-
-
-def _label(text: str) -> str | None:
-    colon = text.find(":")
-    if 0 < colon <= 40 and text[colon + 1: colon + 3] != "//":
-        candidate = normalise_label(text[:colon])
-        if candidate and any(c.isalpha() for c in candidate):
-            return candidate
-    return None
-
-
-_BLANK, _BLANK_CODE = Line("", ""), Line("", "", code=True)
-_MARKUP = re.compile(r"[*_~`:]")
-_OPENERS = frozenset(">#-*+•[0123456789")
-
-
-def _line(raw: str, code: bool) -> Line:
-    s = raw.strip()
-    if not s:
-        return _BLANK_CODE if code else _BLANK
-    if code:
-        if s[0] == "#":  # a Gherkin (or shell) comment
-            return _BLANK_CODE
-        return Line(s, fold(s), code=True, label=_label(s) if ":" in s else None)
-    if s[0] not in _OPENERS and not _MARKUP.search(s):
-        return Line(s, fold(s))  # plain prose, the common case
-    heading = item = False
-    checked = None
-    if s[0] == ">":
-        s = _QUOTE.sub("", s)
-    if s[:1] == "#" and (m := _HEADING.match(s)):
-        heading, s = True, s[m.end():].strip().rstrip("#").strip()
-    if s[:1] in ("-", "*", "+", "•") or s[:1].isdigit():
-        if m := _ITEM.match(s):
-            item, s = True, s[m.end():]
-    if s[:1] == "[" and (m := _BOX.match(s)):
-        checked, s = m.group(1) != " ", s[m.end():]
-    s = _EMPHASIS.sub("", s)
-    text = s.strip()
-    label = _label(text) if not heading and ":" in text[:41] else None
-    return Line(text, fold(text), heading, item, checked, False, label)
-
-
-def read_body(text: str | None) -> Body:
-    """The body's lines without markup, and its fields."""
-    lines: list[Line] = []
-    fenced = False
-    for raw in strip_comments(text or "").splitlines()[:MAX_LINES]:
-        if raw[:4].lstrip(" ")[:1] in ("`", "~") and FENCE.match(raw):
-            fenced = not fenced
-            lines.append(_BLANK)
-            continue
-        lines.append(_line(raw[:MAX_LINE], fenced))
-    return Body(lines, _fields(lines))
-
-
-def _usable(line: Line) -> bool:
-    return bool(line.text) and line.checked is not False and not _NO_RESPONSE.match(line.text)
-
-
-def _empty_label(line: Line) -> bool:
-    """ "Estimation:" with nothing after it: a field of its own, not a value."""
-    return line.label is not None and not line.text[line.text.find(":") + 1:].strip()
-
-
-def _fields(lines: list[Line]) -> list[FieldValue]:
-    out: list[FieldValue] = []
-    n = len(lines)
-    for i, line in enumerate(lines):
-        if line.heading and line.text:
-            values, j = [], i + 1
-            while j < n and not lines[j].heading:
-                if _usable(lines[j]) and not _empty_label(lines[j]) and len(values) < 50:
-                    values.append(lines[j].text)
-                j += 1
-            out.append(FieldValue(normalise_label(line.text), tuple(values), i))
-        elif line.label is not None:
-            value = line.text[line.text.find(":") + 1:].strip()
-            if value:
-                out.append(FieldValue(line.label, (value,), i))
-                continue
-            values, j = [], i + 1
-            while j < n and j <= i + 3 and not lines[j].text and not lines[j].heading:
-                j += 1
-            while j < n and j <= i + 40 and lines[j].item and not lines[j].heading:
-                if _usable(lines[j]):
-                    values.append(lines[j].text)
-                j += 1
-            if not values and j < n and _usable(lines[j]) and not lines[j].heading and lines[j].label is None:
-                values.append(lines[j].text)
-            out.append(FieldValue(line.label, tuple(values), i))
-    return out
-
-
-# ----- compiled rules, once per config ---------------------------------------------------------------
-
-def _full(patterns: list[str]) -> re.Pattern[str] | None:
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{fold(p)})" for p in patterns), re.IGNORECASE)
-
-
-def _step_pattern(langs: list[ReadyLanguage]) -> re.Pattern[str]:
-    def group(name: str, words: list[str], header: bool = False) -> str:
-        alts = "|".join(f"(?:{fold(w)})" for w in words) or "(?!)"
-        tail = r"\s*:" if header else r"(?:(?<=')|(?!\w))"
-        return f"(?P<{name}>(?:{alts}){tail})"
-
-    s = [lang.scenario for lang in langs]
-    groups = [
-        group("scenario", [w for x in s for w in x.scenario], header=True),
-        group("background", [w for x in s for w in x.background], header=True),
-        group("given", [w for x in s for w in x.given]),
-        group("when", [w for x in s for w in x.when]),
-        group("then", [w for x in s for w in x.then]),
-        group("continuation", [w for x in s for w in x.continuation]),
-    ]
-    return re.compile("^(?:" + "|".join(groups) + ")", re.IGNORECASE)
-
-
-def _inline_step_pattern(langs: list[ReadyLanguage]) -> re.Pattern[str]:
-    s = [lang.scenario for lang in langs]
-    joins = "|".join(f"(?:{fold(w)})" for x in s for w in x.continuation) or "(?!)"
-    when = "|".join(f"(?:{fold(w)})" for x in s for w in x.when)
-    then = "|".join(f"(?:{fold(w)})" for x in s for w in x.then)
-    return re.compile(
-        rf"[,;]\s*(?:(?:{joins})\s+)?(?:(?P<when>{when})|(?P<then>{then}))(?:(?<=')|(?!\w))", re.IGNORECASE
-    )
-
-
-class Rules:
-    """The config's patterns, compiled."""
-
-    def __init__(self, config: Config):
-        ready = config.ready
-        langs = list(ready.languages.values())
-        self.story = [
-            (word_pattern(lang.story.role), word_pattern(lang.story.want), word_pattern(lang.story.benefit))
-            for lang in langs
-        ]
-        self.step = _step_pattern(langs)
-        self.inline_step = _inline_step_pattern(langs)
-        self.teams_field = _full([p for lang in langs for p in lang.teams])
-        self.estimate_field = _full([p for lang in langs for p in lang.estimate.fields])
-        self.estimate_inline = [re.compile(fold(p), re.IGNORECASE) for lang in langs for p in lang.estimate.inline]
-        self.deps_field = _full([p for lang in langs for p in lang.dependencies.fields])
-        self.none_value = _full([p for lang in langs for p in lang.dependencies.none])
-        self.none_statement = _full([p for lang in langs for p in lang.dependencies.none_statements])
-        self.none_line = re.compile(  # lines that may be a none statement: filtered cheaply, then matched
-            r"^(?:" + "|".join(f"(?:{fold(p)})" for lang in langs for p in lang.dependencies.none_statements)
-            + r")\b[^\n]*$" if self.none_statement else r"(?!)", re.IGNORECASE | re.MULTILINE
-        )
-        self.type_field = _full(ready.triage.type_fields)
-        self.priority_field = _full(ready.triage.priority_fields)
-        self.detect = {
-            key: (word_pattern(lang.detect.markers), word_pattern(lang.detect.words), frozenset(lang.detect.letters))
-            for key, lang in ready.languages.items()
-        }
-        self.teams = [
-            (key, re.compile(
-                r"(?<![\w-])(?:" + "|".join(re.escape(fold(n)) for n in _team_names(config, key)) + r")(?![\w-])",
-                re.IGNORECASE,
-            ))
-            for key in config.teams
-        ]
-
-
-def _team_names(config: Config, key: str) -> list[str]:
-    names = {key, config.team_name(key), config.team_label(key)}
-    return sorted(names, key=len, reverse=True)
-
-
-_RULES: dict[int, tuple[Config, Rules]] = {}
-
-
-def rules(config: Config) -> Rules:
-    hit = _RULES.get(id(config))
-    if hit is None or hit[0] is not config:
-        if len(_RULES) > 16:
-            _RULES.clear()
-        hit = (config, Rules(config))
-        _RULES[id(config)] = hit
-    return hit[1]
-
-
-def matches(pattern: re.Pattern[str] | None, text: str) -> bool:
-    return pattern is not None and pattern.fullmatch(text) is not None
-
-
-# ----- shared readings (also used by triage) ---------------------------------------------------------
-
-# URLs and org/repo#12 name no team; each alternative starts only where a run of its characters starts
-_REFERENCE = re.compile(r"(?<![\w+.-])[a-z][\w+.-]*://\S*|(?<![\w.-])[\w.-]+/[\w.-]+#\d+", re.IGNORECASE)
-
-
-def teams_in(values: list[str] | tuple[str, ...], config: Config) -> list[str]:
-    """The config team keys named in ``values``, in order of first mention."""
-    found: list[tuple[int, int, str]] = []
-    for v, value in enumerate(values):
-        folded = _REFERENCE.sub(" ", fold(value))
-        for key, pattern in rules(config).teams:
-            m = pattern.search(folded)
-            if m:
-                found.append((v, m.start(), key))
-    seen: list[str] = []
-    for _, _, key in sorted(found):
-        if key not in seen:
-            seen.append(key)
-    return seen
-
-
-def named_teams(body: Body, config: Config) -> list[str]:
-    """The teams named on the "Teams:" / "Équipes :" lines (or headings)."""
-    pattern = rules(config).teams_field
-    values = [v for f in body.fields if matches(pattern, f.label) for v in f.values]
-    return teams_in(values, config)
-
-
-def detect_language(text: str, config: Config) -> str:
-    """The configured language scoring highest: 3 per marker phrase ("en tant que", "given"), 1 per
-    common word, 1 per characteristic letter ("é"); the default language when nothing scores, the
-    first configured language on a tie."""
-    sample = text[:DETECT_CHARS]
-    folded = fold(sample)
-    best, best_score = config.ready.default_language, 0
-    for key, (markers, words, letters) in rules(config).detect.items():
-        score = MARKER_WEIGHT * _count(markers, folded) + _count(words, folded)
-        score += sum(1 for c in sample if c in letters) if letters else 0
-        if score > best_score:
-            best, best_score = key, score
-    return best
-
-
-def _count(pattern: re.Pattern[str] | None, text: str) -> int:
-    return 0 if pattern is None else sum(1 for _ in pattern.finditer(text))
 
 
 # ----- criteria ----------------------------------------------------------------------------------------
@@ -518,7 +215,7 @@ class Estimate:
     conflict: dict[str, str] | None = None
 
 
-def read_estimate(issue: Issue, body: Body, config: Config) -> Estimate:
+def read_estimate(issue: Issue, body: Body, config: "Config") -> Estimate:
     """The label wins over the text; a line (or heading) wins over an inline "5 SP"."""
     patterns, scale = rules(config), config.ready.scale
     scale_text = ", ".join(map(str, scale))
@@ -587,10 +284,10 @@ class Dependencies:
     teams: list[str]
 
 
-def read_dependencies(issue: Issue, body: Body, config: Config, texts: dict[str, str]) -> Dependencies:
+def read_dependencies(issue: Issue, body: Body, config: "Config", texts: dict[str, str]) -> Dependencies:
     patterns = rules(config)
     links = [
-        link for link in extract_links(issue.body, config, repo=issue.repo)
+        link for link in extract_links(body.text, config, repo=issue.repo)
         if not (link.repo is None and link.number == issue.number)
     ]
     teams = named_teams(body, config)
@@ -618,13 +315,13 @@ def read_dependencies(issue: Issue, body: Body, config: Config, texts: dict[str,
 
 # ----- the evaluation -----------------------------------------------------------------------------------
 
-def evaluate_ready(issue: Issue, config: Config) -> ReadyVerdict:
+def evaluate_ready(issue: Issue, config: "Config", body: Body | None = None) -> ReadyVerdict:
     """Judge a backlog item against the five Ready criteria. Never raises on any text."""
     patterns = rules(config)
     ready = config.ready
-    body = read_body(issue.body)
+    body = read_body(issue.body) if body is None else body
     title = (issue.title or "")[:MAX_LINE]
-    language = detect_language(f"{title}\n{strip_comments((issue.body or '')[: DETECT_CHARS * 2])}", config)
+    language = detect_language(f"{title}\n{body.text.without_comments[: DETECT_CHARS * 2]}", config)
     lang = ready.languages[language]
     shared = {"prefix": config.labels.points_prefix, "scale": ", ".join(map(str, ready.scale))}
 

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
-from ..config import SectionEvidence
+from pydantic import Field, field_validator
+
+from ..config.base import EvidenceBase, check_regex
 from .facts import Facts
 from .finding import Finding, failed, passed
-from .markdown import section
+from .kind import Kind
+
+
+class SectionEvidence(EvidenceBase):
+    """A non-empty section of the PR description under a heading matching ``heading`` (a regex)."""
+
+    kind: Literal["section"]
+    heading: str
+    min_chars: int = Field(default=1, ge=1)
+
+    _heading_ok = field_validator("heading")(check_regex)
 
 
 def judge(ev: SectionEvidence, facts: Facts) -> Finding:
-    text = section(facts.pr.body, re.compile(ev.heading))
+    text = facts.body.section(re.compile(ev.heading))
     if text is None:
         return failed("no such section in the description")
     if len(text) < ev.min_chars:
         return failed("the section is empty", "Write the section's content in the description.")
     return passed(f"section written ({len(text)} characters)")
+
+
+KIND = Kind("section", SectionEvidence, judge)

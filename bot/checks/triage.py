@@ -14,11 +14,15 @@ Only adds, and only labels the issue does not have (compared ignoring case):
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from ..config import Config
 from ..model import Issue
-from .links import fold
-from .ready import Body, matches, named_teams, read_body, rules
+from .issue_body import Body, read_body
+from .ready_rules import matches, named_teams, rules
+from .text import fold
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 _TITLE_PREFIX = re.compile(  # "feat:", "feat(scope):", "fix!:", "[Bug]"
     r"^\s*(?:\[(?P<tag>[^\]\n]{1,30})\]|(?P<word>[^\W\d_][\w-]{0,29})(?:\([^)\n]{0,60}\))?!?\s*:)"
@@ -26,10 +30,11 @@ _TITLE_PREFIX = re.compile(  # "feat:", "feat(scope):", "fix!:", "[Bug]"
 _FIRST_WORD = re.compile(r"[^\W\d_][\w-]*")
 
 
-def triage(issue: Issue, config: Config) -> set[str]:
-    """Labels to add to ``issue``; never one it already has, never a second type or priority."""
+def triage(issue: Issue, config: "Config", body: Body | None = None) -> set[str]:
+    """Labels to add to ``issue``; never one it already has, never a second type or priority.
+    ``body``: the issue's body as already read for its Ready verdict."""
     present = {label.casefold() for label in issue.labels}
-    body = read_body(issue.body)
+    body = read_body(issue.body) if body is None else body
     wanted: list[str] = []
 
     labelled = [key for key in config.teams if config.team_label(key).casefold() in present]
@@ -53,7 +58,7 @@ def triage(issue: Issue, config: Config) -> set[str]:
     return {label for label in wanted if label.casefold() not in present}
 
 
-def _type_of(word: str, config: Config) -> str | None:
+def _type_of(word: str, config: "Config") -> str | None:
     key = fold(word).strip().casefold()
     for name, label in config.ready.triage.types.items():
         if fold(name).casefold() == key:
@@ -64,7 +69,7 @@ def _type_of(word: str, config: Config) -> str | None:
     return None
 
 
-def type_from_title(title: str, config: Config) -> str | None:
+def type_from_title(title: str, config: "Config") -> str | None:
     """"feat: …", "feat(api): …", "fix!: …", "[Bug] …" -> the mapped type label."""
     m = _TITLE_PREFIX.match(title or "")
     if m is None:
@@ -72,7 +77,7 @@ def type_from_title(title: str, config: Config) -> str | None:
     return _type_of(m.group("tag") or m.group("word"), config)
 
 
-def type_from_fields(body: Body, config: Config) -> str | None:
+def type_from_fields(body: Body, config: "Config") -> str | None:
     """An issue-form "### Type" heading (or a "Type: Bug" line): its value, whole or first word."""
     pattern = rules(config).type_field
     for f in body.fields:
@@ -87,7 +92,7 @@ def type_from_fields(body: Body, config: Config) -> str | None:
     return None
 
 
-def priority_from_fields(body: Body, config: Config) -> str | None:
+def priority_from_fields(body: Body, config: "Config") -> str | None:
     """An issue-form "### Priority" value starting with a priority label: "P1 (high)" -> P1."""
     pattern = rules(config).priority_field
     for f in body.fields:

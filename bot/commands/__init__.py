@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..deps import LabelChange
+from ..model import LabelChange
 # each module registers its commands; this order is the order of /nexus help
 from . import help, dod, ready, deps, reviewers, labels, waive  # noqa: F401, I001  # isort: skip
 from .context import CommandContext

@@ -11,8 +11,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..config import Config
-from ..deps import DepGraph
+from ..checks.deps import DepGraph
 from ..model import Waiver
+
+
+class Refused(Exception):
+    """A context call the forge refused: the command's answer says so (``str()``: the sentence)."""
 
 
 class CommandContext(Protocol):
@@ -35,7 +39,8 @@ class CommandContext(Protocol):
 
     async def set_labels(self, add: set[str], remove: set[str]) -> None:
         """Converge: add the missing labels (created with ``config.labels.colors`` when needed), remove
-        the listed ones. Handlers only pass labels that change and never an empty change."""
+        the listed ones. Handlers only pass labels that change and never an empty change. Raises
+        ``Refused`` when the forge refuses the write."""
 
     async def evaluate_dod(self) -> str:
         """Evaluate the pull request's DoD now, publish the verdict as usual, and return its summary
@@ -47,7 +52,8 @@ class CommandContext(Protocol):
 
     async def request_team_reviews(self) -> list[str]:
         """Ask each team the pull request touches, and that has neither approved nor been asked yet,
-        for a review. Returns the keys of the teams asked now."""
+        for a review. Returns the keys of the teams asked now; raises ``Refused`` when the forge
+        refuses the request."""
 
     async def dependency_graph(self, depth: int) -> DepGraph:
         """``bot.deps.build_graph`` around this item, ``depth`` links away at most."""

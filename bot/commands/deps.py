@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from ..config import Config
-from ..deps import DEFAULT_DEPTH, MAX_DEPTH, DepGraph, ItemRef, Node, Status
+from ..checks.deps import DEFAULT_DEPTH, MAX_DEPTH, DepGraph, Node, Status
+from ..model import ItemRef
 from .context import CommandContext
 from .parser import Invocation
 from .registry import REGISTRY, Command, Outcome, refused

@@ -6,8 +6,8 @@
     /nexus points 5                  /nexus remove-points
     /nexus milestone 3               /nexus remove-milestone
 
-Values come from the config (``teams`` keys, ``labels.priorities`` / ``types`` / ``milestones``) and
-the Fibonacci scale for points; anything else is refused with the valid values. Teams add up; every
+Values come from the config (``teams`` keys, ``labels.priorities`` / ``types`` / ``milestones``, and
+``ready.scale`` for points, the scale the Ready check accepts); anything else is refused with the valid values. Teams add up; every
 other family holds one label at a time, so setting one removes the previous label of its family.
 Writes converge: only the labels that change are sent, and nothing when nothing changes.
 """
@@ -27,13 +27,12 @@ from .reply import escape_user_text, listing
 ONE_VALUE = re.compile(r"\S+")
 SOME_VALUES = re.compile(r"\S+(?: \S+)*")
 ONE_VALUE_OR_NONE = re.compile(r"(?:\S+)?")
-FIBONACCI_POINTS = (1, 2, 3, 5, 8, 13, 21)
 
 
 @dataclass(frozen=True)
 class Family:
     name: str  # the command: "priority"; its removal is "remove-priority"
-    noun: str  # "a priority", as in "P9 is not a priority"
+    noun: str | Callable[[Config], str]  # "a priority", as in "P9 is not a priority"
     choices: Callable[[Config], dict[str, str]]  # value as typed -> label, in display order
     help: str
     single: bool = True  # one label of the family at a time
@@ -57,6 +56,13 @@ class Family:
         return {label for label in labels if label.lower() in known or (prefix and label.lower().startswith(prefix))}
 
 
+FIBONACCI = [1, 2, 3, 5, 8, 13, 21]
+
+
+def _points_noun(config: Config) -> str:
+    return f"a story-point value on the {'Fibonacci ' if config.ready.scale == FIBONACCI else ''}scale"
+
+
 FAMILIES = {
     family.name: family
     for family in (
@@ -67,8 +73,8 @@ FAMILIES = {
         Family("priority", "a priority", lambda c: {p: p for p in c.labels.priorities}, "Set the priority."),
         Family("type", "a type", lambda c: {t: t for t in c.labels.types}, "Set the type."),
         Family(
-            "points", "a story-point value on the Fibonacci scale",
-            lambda c: {str(n): f"{c.labels.points_prefix}{n}" for n in FIBONACCI_POINTS},
+            "points", _points_noun,
+            lambda c: {str(n): f"{c.labels.points_prefix}{n}" for n in c.ready.scale},
             "Set the estimate in story points.", prefix=lambda c: c.labels.points_prefix,
         ),
         Family(
@@ -87,7 +93,8 @@ async def handle(ctx: CommandContext, invocation: Invocation) -> Outcome:
         label = family.label_for(ctx.config, typed)
         if label is None:
             valid = listing(family.values(ctx.config))
-            return refused(f"{escape_user_text(typed)} is not {family.noun}; valid: {valid}")
+            noun = family.noun(ctx.config) if callable(family.noun) else family.noun
+            return refused(f"{escape_user_text(typed)} is not {noun}; valid: {valid}")
         wanted.append(label)
     current = await ctx.labels()
     if removing:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Awaitable, Callable, Literal, Sequence
 
 from ..config import Config
-from ..deps import LabelChange
-from .context import CommandContext
+from ..model import LabelChange
+from .context import CommandContext, Refused
 from .parser import Invocation
 from .reply import escape_user_text, listing
 
@@ -112,7 +112,10 @@ class Registry:
         if not command.grammar.fullmatch(" ".join(invocation.args)):
             valid = f" Valid values: {listing(command.values(ctx.config))}." if command.values else ""
             return refused(f"Wrong arguments. Usage: {synopsis}: {command.help}{valid}")
-        return await command.handler(ctx, replace(invocation, name=command.name))
+        try:
+            return await command.handler(ctx, replace(invocation, name=command.name))
+        except Refused as refusal:
+            return refused(str(refusal))
 
     def _unknown(self, name: str, prefix: str) -> str:
         close = difflib.get_close_matches(name, list(self._by_name), n=1)

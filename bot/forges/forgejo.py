@@ -21,24 +21,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
-import httpx
 from cachetools import TTLCache
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from ..model import ChangedFile, CheckResult, Comment, Issue, PullRequest, Review, ReviewState, State
-from .base import ForgeError, Report
+from .. import markers
+from ..model import ChangedFile, CheckResult, CodeOwners, Comment, Issue, PullRequest, Report, Review, ReviewState, State
+from .forgejo_codeowners import ForgejoCodeOwners
+from .forgejo_http import ForgejoHttp
 
 log = logging.getLogger("nexus.forgejo")
 
-STICKY_MARKER = "<!-- nexus-bot:dod -->"
-DEFAULT_PAGE_LIMIT = 50  # Forgejo's default MAX_RESPONSE_ITEMS
+NAME = "forgejo"
+STICKY_MARKER = markers.STICKY_DOD
 STATUS_DESCRIPTION_MAX = 140
-MAX_RETRY_AFTER = 60.0  # seconds; a forge asking for a longer pause gets ForgeError.retry_after instead
 DEFAULT_LABEL_COLOR = "#ededed"
 
 _REVIEW_STATES = {
@@ -59,10 +58,20 @@ _FILE_STATUS = {"added": "added", "copied": "added", "deleted": "removed", "rena
 _REFERENCE_TYPES = {"issue_ref", "comment_ref", "pull_ref"}
 
 
-class ForgejoForge:
+
+@lru_cache(maxsize=64)
+def _codeowners(text: str) -> ForgejoCodeOwners:
+    return ForgejoCodeOwners(text)
+
+
+class ForgejoForge(ForgejoHttp):
     """One Forgejo or Gitea instance, as the bot user whose token this is."""
 
-    name = "forgejo"
+    name = NAME
+    config_paths = (".forgejo/nexus.yml", ".gitea/nexus.yml", ".github/nexus.yml")
+    codeowners_paths = ("CODEOWNERS", "docs/CODEOWNERS", ".gitea/CODEOWNERS", ".forgejo/CODEOWNERS")  # Forgejo's order
+    announces_ci_completion = False  # Forgejo (v12) sends no webhook when a commit status changes
+    needs_sticky_comment = True  # a commit status holds one line: the report is a comment
 
     def __init__(
         self,
@@ -75,23 +84,14 @@ class ForgejoForge:
         attempts: int = 4,
         backoff: float = 0.5,
     ):
-        api = base_url.rstrip("/")
-        if not api.endswith("/api/v1"):
-            api += "/api/v1"
+        super().__init__(base_url, token, page_limit=page_limit, timeout=timeout, attempts=attempts, backoff=backoff)
         self.bot_login = bot_login
-        self.calls = 0  # HTTP requests sent, retries included
-        self._page_limit = page_limit
-        self._attempts = attempts
-        self._backoff = wait_random_exponential(multiplier=backoff, max=30)
-        self._http = httpx.AsyncClient(
-            base_url=api,
-            headers={"Authorization": f"token {token}", "Accept": "application/json", "User-Agent": "nexus-bot"},
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
-        )
-        self._lock = asyncio.Lock()
         self._team_ids: dict[tuple[str, str], int] = {}
         self._labels: TTLCache = TTLCache(maxsize=256, ttl=60)  # repo -> {name: id}, org labels included
+
+    def read_codeowners(self, text: str) -> CodeOwners | None:
+        """Forgejo's syntax: anchored regular expressions, every matching line applies."""
+        return _codeowners(text) if text.strip() else None
 
     # -- snapshots
 
@@ -239,10 +239,6 @@ class ForgejoForge:
         found = await self._json("GET", path, missing_ok=True)
         permission = (found or {}).get("permission") or "none"
         return "admin" if permission == "owner" else permission
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
     # -- lookups, cached
 
     async def login(self) -> str:
@@ -252,15 +248,6 @@ class ForgejoForge:
                 if self.bot_login is None:
                     self.bot_login = _login(await self._json("GET", "/user"))
         return self.bot_login
-
-    async def _limit(self) -> int:
-        if self._page_limit is None:
-            async with self._lock:
-                if self._page_limit is None:
-                    settings = await self._json("GET", "/settings/api", missing_ok=True) or {}
-                    self._page_limit = int(settings.get("max_response_items") or DEFAULT_PAGE_LIMIT)
-        return self._page_limit
-
     async def _label_id(self, repo: str, name: str, colors: Mapping[str, str]) -> int:
         if repo not in self._labels:
             owner = repo.split("/", 1)[0]
@@ -301,99 +288,6 @@ class ForgejoForge:
                 path = f"/repos/{repo}/issues/comments/{comment['id']}"
                 return await self._json("PATCH", path, body={"body": body}) or {**comment, "body": body}
         return await self._json("POST", f"/repos/{repo}/issues/{number}/comments", body={"body": body})
-
-    # -- HTTP
-
-    async def _pages(self, path: str, params: dict | None = None, *, key: str | None = None, missing_ok=False) -> list:
-        """Every item of a list: follows ``Link`` when the instance sends it, else asks until a short page."""
-        limit = await self._limit()
-        items: list = []
-        page = 1
-        while True:
-            query = {**(params or {}), "page": page, "limit": limit}
-            r = await self._call("GET", path, params=query, missing_ok=missing_ok)
-            if r is None:
-                return items
-            data = r.json()
-            if key:
-                data = (data or {}).get(key)
-            batch = data or []
-            items += batch
-            if "link" in r.headers:
-                following = r.links.get("next")
-                if not following:
-                    return items
-                page = int(parse_qs(urlsplit(following["url"]).query).get("page", [page + 1])[0])
-            elif len(batch) < limit:
-                return items
-            else:
-                page += 1
-
-    async def _json(self, method: str, path: str, *, params=None, body=None, missing_ok=False) -> Any:
-        r = await self._call(method, path, params=params, body=body, missing_ok=missing_ok)
-        return r.json() if r is not None and r.content else None
-
-    async def _call(self, method: str, path: str, *, params=None, body=None, missing_ok=False) -> httpx.Response | None:
-        """One API call, retried on 5xx, 429, timeouts and connection errors; None for a 404 when ``missing_ok``."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts),
-            wait=self._wait,
-            retry=retry_if_exception(_transient),
-            before_sleep=_log_retry,
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                self.calls += 1
-                try:
-                    r = await self._http.request(method, path, params=params, json=body)
-                except httpx.TransportError as e:
-                    raise ForgeError(f"{method} {path}: {type(e).__name__}") from None
-                log.debug("%s %s -> %s", method, path, r.status_code)
-                if missing_ok and r.status_code == 404:
-                    return None
-                if not r.is_success:
-                    message = f"{method} {path}: HTTP {r.status_code} {_error_message(r)}"
-                    raise ForgeError(message, status=r.status_code, retry_after=_retry_after(r))
-                return r
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception()
-        return error.retry_after if error.retry_after is not None else self._backoff(state)
-
-
-def _transient(error: BaseException) -> bool:
-    if not isinstance(error, ForgeError):
-        return False
-    if error.retry_after is not None:
-        return error.retry_after <= MAX_RETRY_AFTER
-    return error.status is None or error.status >= 500 or error.status == 429
-
-
-def _log_retry(state: RetryCallState) -> None:
-    log.warning("forgejo: %s; attempt %d failed, retrying", state.outcome.exception(), state.attempt_number)
-
-
-def _retry_after(r: httpx.Response) -> float | None:
-    value = r.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
-def _error_message(r: httpx.Response) -> str:
-    try:
-        return str(r.json().get("message") or "")[:200]
-    except (ValueError, AttributeError):
-        return r.text[:200]
-
 
 def _login(user: Any) -> str:
     return (user.get("login") or user.get("username") or "") if isinstance(user, dict) else ""

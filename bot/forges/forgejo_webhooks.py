@@ -19,15 +19,11 @@ import hmac
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
+from ..model import Comment, Event
+from .base import PayloadError, UnknownEvent, Webhooks
 from .payload import field as _get, json_object, optional as _optional
-from ..events import Event, PayloadError
-from ..model import Comment
 
 FORGE = "forgejo"
-
-
-class UnknownEvent(PayloadError):
-    """A well-formed delivery of an event the bot does not handle (push, create, release, ...)."""
 
 
 # The values of X-Forgejo-Event / X-Gitea-Event that do not equal their event type.
@@ -200,3 +196,13 @@ _MAPPERS: dict[str, Callable[[str, dict], dict]] = {
     **dict.fromkeys(("issue_comment", "pull_request_comment"), _comment),
     "status": _status,
 }
+
+# Forgejo also sends X-GitHub-Event and X-Hub-Signature-256: never trust those here.
+WEBHOOKS = Webhooks(
+    forge=FORGE,
+    event_headers=("X-Forgejo-Event-Type", "X-Gitea-Event-Type", "X-Forgejo-Event", "X-Gitea-Event"),
+    delivery_headers=("X-Forgejo-Delivery", "X-Gitea-Delivery"),
+    signature_headers=("X-Forgejo-Signature", "X-Gitea-Signature"),
+    verify=verify,
+    events=frozenset([*_MAPPERS, *_EVENT_TYPE_OF_EVENT]),
+)

@@ -1,164 +1,38 @@
-"""Every GitHub API call the bot makes: githubkit with GitHub App (or token) auth.
-
-Reads are conditional (``If-None-Match`` with the ETag of the last answer, kept per installation):
-a re-read of unchanged data is a 304 that GitHub does not count against the rate limit, and
-nothing is ever served from a cache without asking GitHub, so a snapshot is never stale.
-githubkit's own HTTP cache (hishel) is off: it would revalidate too (githubkit sends
-``Cache-Control: no-cache``) but hides which answers were 304s, which ``calls`` counts.
-
-Failures are retried by githubkit's ``auto_retry`` with ``RetryPolicy``: 5xx, timeouts and
-connection errors with exponential backoff; rate limits (403/429 with ``Retry-After`` or
-``X-RateLimit-Reset``) after the wait GitHub asks for, when it is short enough. What still fails
-raises ``ForgeError``.
-"""
+"""Every GitHub API call the bot makes, as the ``Forge`` of one installation (or one token); the
+HTTP side (auth, retries, conditional reads) is ``github_http.py``."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Awaitable, Iterable, Mapping
 from urllib.parse import quote
 
-import httpx
-import orjson
-from cachetools import LRUCache
+from codeowners import CodeOwners as GitignoreCodeOwners
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
-from githubkit.auth.base import BaseAuthStrategy
-from githubkit.cache import MemCacheStrategy
-from githubkit.exception import GitHubException, RateLimitExceeded, RequestError, RequestFailed
-from githubkit.retry import RetryOption
+from githubkit.exception import GitHubException
 
-from ..model import (
-    ChangedFile,
-    CheckResult,
-    Comment,
-    Issue,
-    PullRequest,
-    Review,
-    ReviewState,
-    State,
-)
-from .base import ForgeError, Report
+from cachetools import LRUCache
 
-log = logging.getLogger(__name__)
+from .. import markers
+from ..model import ChangedFile, CodeOwners, Comment, Issue, PullRequest, Report, State
+from . import github_payloads as payload
+from .github_http import API_URL, API_VERSION, Calls, ConditionalReads, Pool, RetryPolicy, client_settings, forge_error
 
-API_URL = "https://api.github.com"
-API_VERSION = "2022-11-28"
-STICKY_MARKER = "<!-- nexus-bot:dod -->"
-VERDICT_MARKER = "<!-- nexus-verdict"
+NAME = "github"
 MAX_TEXT = 65535  # GitHub's limit on a check run summary (and, +1, on a comment body)
-ETAG_CACHE_BYTES = 8 * 1024 * 1024  # per installation: the bodies behind the ETags of conditional reads
 FILES_LIMIT = 3000  # GitHub lists at most this many files of a pull request
 DEFAULT_LABEL_COLOR = "ededed"  # the colour GitHub gives a label it creates on the fly
 CUT_NOTE = "\n\n*(cut: the full report is longer than GitHub allows)*\n\n"
 FILE_STATUSES = {"copied": "added", "changed": "modified", "unchanged": "modified"}
+STICKY_MARKER = markers.STICKY_DOD
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """githubkit ``auto_retry`` decision: which failures to retry, and after how long."""
-
-    attempts: int = 4  # tries of one request, in all
-    backoff: float = 0.5  # seconds before the second try, doubled for each next one
-    max_backoff: float = 8.0
-    max_wait: float = 60.0  # the longest rate-limit wait honoured; a longer one fails at once
-
-    def __call__(self, exc: GitHubException, retry_count: int) -> RetryOption:
-        if retry_count + 1 >= self.attempts:
-            return RetryOption(False)
-        exc = _cause(exc)
-        if isinstance(exc, RateLimitExceeded):
-            wait = exc.retry_after.total_seconds()
-            if wait > self.max_wait:
-                return RetryOption(False)
-        elif isinstance(exc, RequestFailed):
-            if exc.response.status_code < 500 and exc.response.status_code != 429:
-                return RetryOption(False)
-            wait = min(self.backoff * 2**retry_count, self.max_backoff)
-        elif isinstance(exc, RequestError):  # timeout, connection error
-            wait = min(self.backoff * 2**retry_count, self.max_backoff)
-        else:
-            return RetryOption(False)
-        log.warning("GitHub %s, retry %d in %.2fs", _describe(exc), retry_count + 1, wait)
-        # githubkit sleeps 60 s on a zero (falsy) delay: never hand it one.
-        return RetryOption(True, timedelta(seconds=max(wait, 0.001)))
-
-
-def _cause(exc: GitHubException) -> GitHubException:
-    """The failure itself: githubkit wraps one raised during auth (the token request) in RequestError."""
-    inner = getattr(exc, "exc", None)
-    return inner if isinstance(exc, RequestError) and isinstance(inner, GitHubException) else exc
-
-
-def _describe(exc: GitHubException) -> str:
-    if isinstance(exc, RequestFailed):
-        return f"{exc.request.method} {exc.request.url.path}: {exc.response.status_code}"
-    return f"request failed: {type(getattr(exc, 'exc', exc)).__name__}"
-
-
-def _forge_error(exc: GitHubException) -> ForgeError:
-    exc = _cause(exc)
-    status = exc.response.status_code if isinstance(exc, RequestFailed) else None
-    retry_after = exc.retry_after.total_seconds() if isinstance(exc, RateLimitExceeded) else None
-    return ForgeError(f"GitHub {_describe(exc)}", status=status, retry_after=retry_after)
-
-
-@dataclass
-class Calls:
-    """HTTP requests sent to GitHub; ``charged`` leaves out the 304s, which cost no rate limit."""
-
-    total: int = 0
-    charged: int = 0
-
-
-class _Pool(httpx.AsyncBaseTransport):
-    """One connection pool kept across the short-lived clients githubkit opens for each request."""
-
-    def __init__(self) -> None:
-        self._transport = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._transport.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Called by githubkit after every request: the pool outlives it."""
-
-    async def shutdown(self) -> None:
-        await self._transport.aclose()
-
-
-@dataclass(frozen=True)
-class _Settings:
-    api_url: str
-    timeout: float
-    retry: RetryPolicy
-    pool: _Pool
-    cache: MemCacheStrategy  # githubkit keeps JWTs and installation tokens here, until shortly before expiry
-
-    def client(self, auth: BaseAuthStrategy, calls: Calls) -> GitHub:
-        async def count(response: httpx.Response) -> None:
-            calls.total += 1
-            calls.charged += response.status_code != 304
-
-        return GitHub(
-            auth,
-            base_url=self.api_url,
-            user_agent="nexus-bot",
-            timeout=self.timeout,
-            async_transport=self.pool,
-            async_event_hooks={"response": [count]},
-            cache_strategy=self.cache,
-            http_cache=False,
-            auto_retry=self.retry,
-        )
-
-
-def _settings(api_url: str, timeout: float, retry: RetryPolicy) -> _Settings:
-    # A token cache of its own: githubkit's default one is process-wide and its keys ignore the API URL.
-    return _Settings(api_url.rstrip("/"), timeout, retry, _Pool(), MemCacheStrategy())
+@lru_cache(maxsize=64)
+def read_codeowners(text: str) -> CodeOwners | None:
+    """GitHub's CODEOWNERS syntax: gitignore patterns, the last matching line wins."""
+    return GitignoreCodeOwners(text) if text.strip() else None
 
 
 class GitHubApp:
@@ -178,7 +52,7 @@ class GitHubApp:
         self.app_slug = app_slug
         self.calls = Calls()  # the app's own calls (GET /app)
         self._auth = AppAuthStrategy(app_id, private_key)
-        self._settings = _settings(api_url, timeout, retry)
+        self._settings = client_settings(api_url, timeout, retry)
         self._github = self._settings.client(self._auth, self.calls)
         self._forges: LRUCache[int, GitHubForge] = LRUCache(maxsize=1024)
 
@@ -195,7 +69,7 @@ class GitHubApp:
             try:
                 response = await self._github.arequest("GET", "/app", headers={"X-GitHub-Api-Version": API_VERSION})
             except GitHubException as e:
-                raise _forge_error(e) from e
+                raise forge_error(e) from e
             self.app_slug = response.json()["slug"]
         return self.app_slug
 
@@ -207,10 +81,14 @@ class GitHubApp:
         await self._settings.pool.shutdown()
 
 
-class GitHubForge:
+class GitHubForge(ConditionalReads):
     """The ``Forge`` for one GitHub installation (or one token)."""
 
-    name = "github"
+    name = NAME
+    config_paths = (".github/nexus.yml",)
+    codeowners_paths = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")  # GitHub's order
+    announces_ci_completion = True  # check_suite, check_run and status webhooks
+    needs_sticky_comment = False  # a check run holds the whole report
 
     def __init__(
         self,
@@ -219,16 +97,15 @@ class GitHubForge:
         *,
         app: GitHubApp | None = None,
         bot_login: str | None = None,
-        pool: _Pool | None = None,
+        pool: Pool | None = None,
     ):
-        self.calls = calls
+        super().__init__(github, calls)
         self._bot_login = bot_login
-        self._github = github
         self._app = app
         self._pool = pool  # set when this forge owns its connection pool (token mode)
-        # URL -> (ETag, raw JSON, next page): raw bytes are several times smaller than parsed objects
-        self._etags: LRUCache[str, tuple[str, bytes, str | None]] = LRUCache(
-            maxsize=ETAG_CACHE_BYTES, getsizeof=lambda entry: len(entry[1]) + 200)
+
+    def read_codeowners(self, text: str) -> CodeOwners | None:
+        return read_codeowners(text)
 
     @classmethod
     def from_token(
@@ -242,7 +119,7 @@ class GitHubForge:
     ) -> GitHubForge:
         """A forge acting with a personal access token or ``GITHUB_TOKEN`` (``bot_login``: the
         login it writes as; asked of ``GET /user`` when needed and not given)."""
-        settings = _settings(api_url, timeout, retry)
+        settings = client_settings(api_url, timeout, retry)
         calls = Calls()
         return cls(settings.client(TokenAuthStrategy(token), calls), calls, bot_login=bot_login, pool=settings.pool)
 
@@ -256,52 +133,6 @@ class GitHubForge:
     async def aclose(self) -> None:
         if self._pool:
             await self._pool.shutdown()
-
-    # -- HTTP ---------------------------------------------------------------------------------
-
-    async def _request(self, method: str, url: str, *, missing_ok: bool = False, **kwargs: Any) -> Any:
-        """The answer of one call; None for a 404 when ``missing_ok``. Raises ForgeError."""
-        headers = {"X-GitHub-Api-Version": API_VERSION, **kwargs.pop("headers", {})}
-        try:
-            return await self._github.arequest(method, url, headers=headers, **kwargs)
-        except GitHubException as e:
-            if missing_ok and isinstance(e, RequestFailed) and e.response.status_code == 404:
-                return None
-            raise _forge_error(e) from e
-
-    async def _get(
-        self, url: str, params: Mapping[str, Any] | None = None, *, missing_ok: bool = False
-    ) -> tuple[Any, str | None]:
-        """(JSON, URL of the next page) of a conditional GET; (None, None) for a 404 when ``missing_ok``."""
-        key = str(httpx.URL(url, params=params))
-        cached = self._etags.get(key)
-        headers = {"If-None-Match": cached[0]} if cached else {}
-        response = await self._request("GET", url, params=params, headers=headers, missing_ok=missing_ok)
-        if response is None:
-            self._etags.pop(key, None)
-            return None, None
-        if response.status_code == 304 and cached:
-            return orjson.loads(cached[1]), cached[2]
-        raw = response.content
-        data = orjson.loads(raw)
-        next_url = response.raw_response.links.get("next", {}).get("url")
-        etag = response.headers.get("etag")
-        if etag and len(raw) < ETAG_CACHE_BYTES // 8:
-            self._etags[key] = (etag, raw, next_url)
-        return data, next_url
-
-    async def _pages(self, url: str, params: Mapping[str, Any] | None = None, *, key: str | None = None,
-                     limit: int | None = None, missing_ok: bool = False) -> list:
-        """Every item of a paginated list (under ``key`` when the list is wrapped in an object)."""
-        items: list = []
-        next_url: str | None = url
-        while next_url and (limit is None or len(items) < limit):
-            data, next_url = await self._get(next_url, params, missing_ok=missing_ok)
-            if data is None:
-                return []
-            items.extend(data[key] if key else data)
-            params = None  # the next page's URL carries them
-        return items[:limit]
 
     async def login(self) -> str:
         """The login this forge writes as (asked of GitHub the first time)."""
@@ -335,7 +166,7 @@ class GitHubForge:
             number=number,
             title=pr["title"],
             body=pr.get("body") or "",
-            author=_login(pr.get("user")),
+            author=payload.login_of(pr.get("user")),
             base_ref=pr["base"]["ref"],
             head_ref=pr["head"]["ref"],
             head_sha=sha,
@@ -345,8 +176,8 @@ class GitHubForge:
                 for f in files
             ),
             files_truncated=pr.get("changed_files", 0) > len(files),
-            reviews=tuple(_review(r) for r in reviews),
-            checks=tuple(map(_check_run, runs)) + tuple(map(_status, status)),
+            reviews=tuple(payload.review(r) for r in reviews),
+            checks=tuple(map(payload.check_run, runs)) + tuple(map(payload.status, status)),
             comments=comments,
             draft=bool(pr.get("draft")),
             state=pr["state"],
@@ -362,7 +193,7 @@ class GitHubForge:
             number=number,
             title=data["title"],
             body=data.get("body") or "",
-            author=_login(data.get("user")),
+            author=payload.login_of(data.get("user")),
             labels=tuple(label["name"] for label in data.get("labels") or ()),
             state=data["state"],
             comments=await self._comments(repo, number),
@@ -371,7 +202,7 @@ class GitHubForge:
         )
 
     async def _comments(self, repo: str, number: int) -> tuple[Comment, ...]:
-        return tuple(map(_comment, await self._pages(f"/repos/{repo}/issues/{number}/comments", {"per_page": 100})))
+        return tuple(map(payload.comment, await self._pages(f"/repos/{repo}/issues/{number}/comments", {"per_page": 100})))
 
     async def file_at(self, repo: str, path: str, ref: str) -> str | None:
         """The file on ``ref``; an empty ``ref`` means the default branch."""
@@ -430,7 +261,7 @@ class GitHubForge:
             body["conclusion"] = "success" if state is State.PASSED else "failure"
         if report.target_url:
             body["details_url"] = report.target_url
-        if existing and _shows(existing, body) and not report.always_write:
+        if existing and payload.shows(existing, body) and not report.always_write:
             pass  # the check already says exactly this: a write would only cost quota and an ETag
         elif existing:
             await self._request("PATCH", f"/repos/{pr.repo}/check-runs/{existing.id}", json=body)
@@ -490,7 +321,7 @@ def fit(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters at a line end, keeping its trailing verdict block."""
     if len(text) <= limit:
         return text
-    start = text.rfind(VERDICT_MARKER)
+    start = text.rfind(markers.VERDICT_START)
     tail = text[start:] if start >= 0 else ""
     note = CUT_NOTE if len(tail) + len(CUT_NOTE) < limit else ""
     head = text[: max(0, limit - len(tail) - len(note))]
@@ -509,65 +340,3 @@ async def _gather(*aws: Awaitable) -> list:
             task.cancel()
         raise
 
-
-def _login(user: dict | None) -> str:
-    return (user or {}).get("login") or "ghost"  # GitHub's name for a deleted account
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _review(r: dict) -> Review:
-    return Review(
-        author=_login(r.get("user")),
-        state=ReviewState(r["state"].upper()),
-        commit_sha=r.get("commit_id"),
-        submitted_at=_time(r.get("submitted_at")),
-        id=r.get("id"),
-    )
-
-
-def _shows(check: CheckResult, body: dict[str, Any]) -> bool:
-    """Whether an existing check run already shows what ``body`` would write."""
-    output = body["output"]
-    same_text = check.text == "\n\n".join(filter(None, (output["title"], output["summary"])))
-    return same_text and check.status == body["status"] and check.conclusion == body.get("conclusion")
-
-
-def _check_run(c: dict) -> CheckResult:
-    output = c.get("output") or {}
-    return CheckResult(
-        name=c["name"],
-        status=c["status"],
-        conclusion=c.get("conclusion"),
-        text="\n\n".join(filter(None, (output.get("title"), output.get("summary"), output.get("text")))),
-        source="check_run",
-        id=c["id"],
-        app_slug=(c.get("app") or {}).get("slug"),
-        url=c.get("html_url"),
-    )
-
-
-def _status(s: dict) -> CheckResult:
-    state = s["state"]
-    return CheckResult(
-        name=s["context"],
-        status="in_progress" if state == "pending" else "completed",
-        conclusion=None if state == "pending" else "success" if state == "success" else "failure",
-        text=s.get("description") or "",
-        source="status",
-        id=s.get("id"),
-        url=s.get("target_url"),
-    )
-
-
-def _comment(c: dict) -> Comment:
-    user = c.get("user") or {}
-    return Comment(
-        id=c["id"],
-        author=_login(user),
-        body=c.get("body") or "",
-        created_at=_time(c.get("created_at")),
-        author_is_bot=user.get("type") == "Bot",
-    )

@@ -12,15 +12,11 @@ import hmac
 from datetime import datetime
 from typing import Callable, Mapping
 
+from ..model import Comment, Event
+from .base import PayloadError, UnknownEvent, Webhooks
 from .payload import field as _get, json_object, optional as _optional
-from ..events import Event, PayloadError
-from ..model import Comment
 
 FORGE = "github"
-
-
-class UnknownEvent(PayloadError):
-    """A well-formed delivery of an event the bot does not handle."""
 
 
 def verify(secret: bytes, body: bytes, header: str | None) -> bool:
@@ -177,3 +173,12 @@ _MAPPERS: dict[str, Callable[[dict], dict]] = {
     "installation": _installation("installation", "repositories"),
     "installation_repositories": _installation("installation_repositories", "repositories_added"),
 }
+
+WEBHOOKS = Webhooks(
+    forge=FORGE,
+    event_headers=("X-GitHub-Event",),
+    delivery_headers=("X-GitHub-Delivery",),
+    signature_headers=("X-Hub-Signature-256",),
+    verify=verify,
+    events=frozenset(_MAPPERS),
+)

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from ..events import PayloadError
+from .base import PayloadError
 
 
 def json_object(body: bytes, what: str) -> dict:

@@ -1,36 +1,50 @@
-"""Which adapter serves a delivery: the GitHub App's installation, or a configured Forgejo instance."""
+"""Which adapter serves a delivery: the GitHub App's installation (or a token), or one of the
+configured Forgejo instances. The process hands it its credentials; it hands back forges and events."""
 
 from __future__ import annotations
 
-from .. import recheck
-from ..events import Event, PayloadError
-from ..settings import Settings
-from ..store import Delivery
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from ..model import Event
 from . import forgejo_webhooks, github_webhooks
-from .base import Forge
+from .base import Forge, PayloadError, Webhooks
+from .forgejo import ForgejoForge
+from .github import GitHubApp, GitHubForge
+
+WEBHOOKS: dict[str, Webhooks] = {w.forge: w for w in (github_webhooks.WEBHOOKS, forgejo_webhooks.WEBHOOKS)}
 
 
 class NotConfigured(PayloadError):
     """The delivery is for a forge the bot has no credentials for."""
 
 
-class Forges:
-    def __init__(self, settings: Settings):
-        from .forgejo import ForgejoForge
-        from .github import GitHubApp, GitHubForge
+@dataclass(frozen=True)
+class GitHubCredentials:
+    app_id: int | None = None
+    private_key: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    api_url: str = "https://api.github.com"
+    app_slug: str | None = None
 
-        self.settings = settings
-        self.github_app = None
-        self.github_token = None
-        if settings.app_id and settings.private_key:
-            self.github_app = GitHubApp(
-                settings.app_id, settings.private_key, settings.github_api_url, app_slug=settings.app_slug
-            )
-        elif settings.github_token:
-            self.github_token = GitHubForge.from_token(settings.github_token, api_url=settings.github_api_url)
-        self.forgejo: dict[str, Forge] = {
-            i.name: ForgejoForge(i.url, i.token) for i in settings.forgejo
-        }
+
+@dataclass(frozen=True)
+class ForgejoCredentials:
+    name: str  # "default", or the instance's name in the settings
+    url: str
+    token: str = field(repr=False)
+
+
+class Forges:
+    def __init__(self, github: GitHubCredentials, forgejo: tuple[ForgejoCredentials, ...] = ()):
+        self.app_id = github.app_id
+        self.github_app: GitHubApp | None = None
+        self.github_token: GitHubForge | None = None
+        if github.app_id and github.private_key:
+            self.github_app = GitHubApp(github.app_id, github.private_key, github.api_url, app_slug=github.app_slug)
+        elif github.token:
+            self.github_token = GitHubForge.from_token(github.token, api_url=github.api_url)
+        self.forgejo: dict[str, ForgejoForge] = {i.name: ForgejoForge(i.url, i.token) for i in forgejo}
 
     async def github_login(self) -> str | None:
         if self.github_app:
@@ -39,20 +53,18 @@ class Forges:
             return await self.github_token.login()
         return None
 
-    async def parse(self, delivery: Delivery) -> Event:
-        scheduled = recheck.parse(delivery.headers, delivery.body, delivery.instance, delivery.forge)
-        if scheduled is not None:
-            return scheduled
-        if delivery.forge == "github":
-            return github_webhooks.parse(
-                delivery.headers, delivery.body, app_id=self.settings.app_id, bot_login=await self.github_login()
-            )
-        forge = self.forgejo.get(delivery.instance)
-        login = await forge.login() if forge is not None else None
-        return forgejo_webhooks.parse(delivery.headers, delivery.body, instance=delivery.instance, bot_login=login)
+    async def parse(self, forge: str, instance: str, headers: Mapping[str, str], body: bytes) -> Event:
+        """The event of one delivery. Raises PayloadError (and its UnknownEvent, NotConfigured)."""
+        if forge == github_webhooks.FORGE:
+            return github_webhooks.parse(headers, body, app_id=self.app_id, bot_login=await self.github_login())
+        if forge == forgejo_webhooks.FORGE:
+            adapter = self.forgejo.get(instance)
+            login = await adapter.login() if adapter is not None else None
+            return forgejo_webhooks.parse(headers, body, instance=instance, bot_login=login)
+        raise NotConfigured(f"no forge named {forge!r}")
 
     def for_event(self, event: Event) -> Forge:
-        if event.forge == "github":
+        if event.forge == github_webhooks.FORGE:
             if self.github_app:
                 if event.installation_id is None:
                     raise NotConfigured("the delivery has no installation id")

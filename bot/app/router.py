@@ -1,27 +1,30 @@
-"""What each event leads to. Routing is declarative: the table says which events trigger what.
+"""What each event leads to: the one place where events meet the three use cases (the DoD, Ready and
+commands). Routing is declarative: the table says which events trigger what.
 
 A batch is every event of one pull request or issue that arrived within the coalescing window: the
 commands in its comments are answered one by one, then the DoD and the Ready verdicts are computed
 once, from the forge's latest state.
+
+Events that cannot change a verdict are acknowledged and cost no API call, decided from the event
+and the cached config alone (never a forge call): a label no rule reads, a review that only comments,
+an edit of the title, a CI job no item looks at. What the rules read comes from the evidence kinds
+themselves (``checks.kinds.reads``). When the repository's config is not in the cache, the event is
+taken as relevant: skipping must never make a verdict stale.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from dataclasses import dataclass, replace
-from typing import Awaitable, Callable
+from dataclasses import replace
+from fnmatch import fnmatchcase
 
-from . import recheck
+from ..checks.kinds import reads
+from ..config import Config
+from ..forges.base import Forge
+from ..model import Event
+from .commands import handle_comment
 from .dod import assess, publish
-from .events import Event
-from .forges.base import Forge
-from .lookups import Lookups
-from .relevance import may_change_verdict
-from .settings import Settings
-from .store import Store
-
-log = logging.getLogger("nexus.handlers")
+from .ports import Services
+from .ready import run_ready
 
 DOD, READY, COMMANDS = "dod", "ready", "commands"
 
@@ -56,44 +59,27 @@ def ignore_reason(event: Event) -> str | None:
     return None
 
 
-class TimedForge:
-    """Counts the adapter calls made for one batch and the time spent waiting on the forge."""
-
-    def __init__(self, forge: Forge):
-        self._forge = forge
-        self.calls = 0
-        self.seconds = 0.0
-
-    def __getattr__(self, name: str):
-        attr = getattr(self._forge, name)
-        if not callable(attr) or name.startswith("_"):
-            return attr
-
-        async def timed(*args, **kwargs):
-            started = time.perf_counter()
-            self.calls += 1
-            try:
-                return await attr(*args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - started
-
-        return timed
-
-
-@dataclass
-class Services:
-    settings: Settings
-    store: Store
-    lookups: Lookups
-    commands: Callable[..., Awaitable[bool]] | None = None  # (services, forge, where, event) -> DoD re-run wanted
-    ready: Callable[..., Awaitable[None]] | None = None  # (services, forge, where, repo, number)
+def may_change_verdict(event: Event, config: Config | None) -> bool:
+    if event.name == "pull_request_review" and event.review_state == "commented":
+        return False  # a comment review is neither an approval nor a request for changes
+    if event.name == "pull_request" and event.action == "edited" and event.extra.get("changes") == ["title"]:
+        return False  # no rule reads the title
+    if config is None:
+        return True
+    if event.name == "pull_request" and event.action in ("labeled", "unlabeled"):
+        label = event.extra.get("label")
+        return label is None or label.casefold() in {name.casefold() for name in reads(config).labels}
+    if event.name == "check" and event.action == "completed":
+        name = (event.extra.get("check_name") or "").lower()
+        return not name or any(fnmatchcase(name, p.lower()) for p in reads(config).checks)
+    return True
 
 
 def _any_relevant(services: Services, forge: Forge, where: str, events: list[Event]) -> bool:
     """Whether one of the events routed to the DoD can change its verdict (cached config only)."""
     for event in events:
         base = event.extra.get("base_ref")
-        config = services.lookups.cached_config(forge.name, where, event.repo, base) if base else None
+        config = services.reads.cached_config(forge, where, event.repo, base) if base else None
         if may_change_verdict(event, config):
             return True
     return False
@@ -109,25 +95,26 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
         done.append("dod skipped: no event can change the verdict")
     want_ready = any(route(e) == READY for e in events)
     commands = [e for e in events if route(e) == COMMANDS]
-    if commands and services.commands:
-        for event in commands:
-            if await services.commands(services, forge, where, event):
-                want_dod, want_ready = want_dod or event.is_pull_request, want_ready or not event.is_pull_request
+    for event in commands:
+        if await handle_comment(services, forge, where, event):
+            want_dod, want_ready = want_dod or event.is_pull_request, want_ready or not event.is_pull_request
+    if commands:
         done.append("commands")
     if want_dod and first.number is not None:
-        a = await assess(forge, where, services.lookups, first.repo, first.number, details_url=services.settings.details_url)
+        a = await assess(forge, where, services.reads, first.repo, first.number, details_url=services.details_url)
         if a.pr.state == "open":
             if any(e.name == "check" and e.action == "rerequested" for e in dod_events):
                 a.report = replace(a.report, always_write=True)
-            await publish(forge, services.store, a)
+            await publish(forge, services.memory, a)
             done.append(f"dod {a.verdict.state.value}")
-            if forge.name == "forgejo" and recheck.waits_for_ci(a.verdict):
+            if not forge.announces_ci_completion and a.verdict.waits_for_ci:
                 rounds = [e.extra.get("round", 0) for e in dod_events if e.action == "recheck"]
-                recheck.schedule(services.store, where, a.pr.repo, a.pr.number, a.pr.head_sha,
-                                 services.settings.forgejo_recheck_seconds, max(rounds, default=0) + 1)
+                services.rechecks.schedule(forge.name, where, a.pr.repo, a.pr.number, a.pr.head_sha,
+                                           services.recheck_seconds, max(rounds, default=0) + 1,
+                                           installation_id=first.installation_id)
         else:
             done.append("dod skipped: pull request closed")
-    if want_ready and services.ready and first.number is not None:
-        await services.ready(services, forge, where, first.repo, first.number, first.installation_id)
+    if want_ready and first.number is not None:
+        await run_ready(services, forge, where, first.repo, first.number, first.installation_id)
         done.append("ready")
     return ", ".join(done) or "nothing to do"

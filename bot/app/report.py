@@ -6,21 +6,18 @@ so dashboards, scripts and the bot itself can read it back without parsing prose
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from .config import Config
-from .forges.base import Report
-from .model import State, Verdict
+from .. import markers
+from ..config import Config
+from ..model import Report, State, Verdict
 
 GITHUB_SUMMARY_LIMIT = 65535
-VERDICT_RE = re.compile(r"<!-- nexus-verdict (\{.*?\}) -->", re.S)
 
 _env = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
     autoescape=False,  # markdown; every user-written value goes through the ``cell`` filter
@@ -42,23 +39,6 @@ _env.filters["cell"] = cell
 def template(name: str):
     """A template of ``bot/templates`` (markdown; user values through ``cell``)."""
     return _env.get_template(name)
-
-
-def verdict_comment(verdict: Verdict) -> str:
-    payload = json.dumps(verdict.as_json(), ensure_ascii=False, separators=(",", ":"))
-    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")  # never closes the comment
-    return f"<!-- nexus-verdict {payload} -->"
-
-
-def read_verdict(text: str) -> dict | None:
-    """The machine-readable verdict in a report, or None."""
-    m = VERDICT_RE.search(text or "")
-    if not m:
-        return None
-    try:
-        return json.loads(m.group(1))
-    except ValueError:
-        return None
 
 
 def title(verdict: Verdict) -> str:
@@ -92,7 +72,7 @@ def render(verdict: Verdict, config: Config, *, target_url: str | None = None, s
         not_applicable=[i for i in verdict.items if i.state is State.NOT_APPLICABLE],
         categories=list(config.categories.items()),
     )
-    tail = "\n\n" + verdict_comment(verdict)
+    tail = "\n\n" + markers.verdict(verdict)
     room = GITHUB_SUMMARY_LIMIT - len(tail) - 200
     if len(body) > room:
         body = body[:room].rsplit("\n", 1)[0] + "\n\n*(report cut to fit the forge's size limit)*"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from .events import Event
+from ..model import Event
 
 log = logging.getLogger("nexus.audit")
 

@@ -6,18 +6,19 @@ from __future__ import annotations
 import logging
 import re
 
-from .checks.approvals import teams_missing_approval
-from .checks.links import extract_links
-from .commands import answer_comment
-from .commands.parser import parse_commands
-from .deps import DepGraph, ItemInfo, ItemRef, build_graph
-from .dod import assess, label_color, publish
-from .events import Event
-from .forges.base import Forge, ForgeError
-from .model import Waiver
-from .readiness import render_ready, run_ready
-from .report import VERDICT_RE
-from .waivers import marker, waivers_from
+from .. import markers
+from ..checks.deps import DepGraph, ItemInfo, build_graph
+from ..checks.links import extract_links
+from ..commands import answer_comment
+from ..commands.context import Refused
+from ..commands.parser import parse_commands
+from ..config import Config, ConfigError
+from ..forges.base import Forge, ForgeError
+from ..model import Comment, Event, ItemRef, Waiver
+from . import converge
+from .dod import assess, publish
+from .ports import Services
+from .ready import render_ready, run_ready
 
 log = logging.getLogger("nexus.commands")
 _COMMAND_LIKE = re.compile(r"(?m)^[ \t>]*/")  # a line that could start with any configured prefix
@@ -26,7 +27,8 @@ _COMMAND_LIKE = re.compile(r"(?m)^[ \t>]*/")  # a line that could start with any
 class ForgeCommandContext:
     """One comment's context: the item it is on, who typed it, and the calls handlers may make."""
 
-    def __init__(self, services, forge: Forge, where: str, event: Event, config, comments=()):
+    def __init__(self, services: Services, forge: Forge, where: str, event: Event, config: Config,
+                 comments: tuple[Comment, ...] = ()):
         self.services, self.forge, self.where = services, forge, where
         self.config = config
         self.comments = tuple(comments)  # the item's comments as read when this comment was taken
@@ -50,7 +52,7 @@ class ForgeCommandContext:
             return user.lower() in {m.lower() for m in listed}
         slug = self.config.team_slug(team) if team in self.config.teams else team
         owner = self.repo.split("/", 1)[0]
-        members = await self.services.lookups.members(self.forge, self.where, owner, slug)
+        members = await self.services.reads.members(self.forge, self.where, owner, slug)
         return user.lower() in {m.lower() for m in members}
 
     async def labels(self) -> set[str]:
@@ -59,36 +61,34 @@ class ForgeCommandContext:
         return set(self._labels)
 
     async def set_labels(self, add: set[str], remove: set[str]) -> None:
-        colors = {label: label_color(self.config, label) for label in add}
-        await self.forge.set_labels(self.repo, self.number, add, remove, colors)
+        if not await converge.set_labels(self.forge, self.config, self.repo, self.number, add, remove):
+            raise Refused("The forge refused to change this item's labels (the bot may not write here).")
         self._labels = (await self.labels() | set(add)) - set(remove)
 
     async def _assess(self):
-        a = await assess(self.forge, self.where, self.services.lookups, self.repo, self.number,
-                         details_url=self.services.settings.details_url, waiver_changes=self.waiver_changes)
-        return a
+        return await assess(self.forge, self.where, self.services.reads, self.repo, self.number,
+                            details_url=self.services.details_url, waiver_changes=self.waiver_changes)
 
     async def evaluate_dod(self) -> str:
         a = await self._assess()
-        await publish(self.forge, self.services.store, a)
-        return VERDICT_RE.sub("", a.report.summary).rstrip()
+        await publish(self.forge, self.services.memory, a)
+        return markers.without_verdict(a.report.summary).rstrip()
 
     async def evaluate_ready(self) -> str:
-        verdict = await run_ready(self.services, self.forge, self.where, self.repo, self.number, self.installation_id)
-        return render_ready(verdict).replace("<!-- nexus-bot:ready -->\n", "").strip()
+        verdict, config = await run_ready(self.services, self.forge, self.where, self.repo, self.number,
+                                          self.installation_id)
+        return render_ready(verdict, config).replace(markers.READY + "\n", "").strip()
 
     async def request_team_reviews(self) -> list[str]:
         a = await self._assess()
         if a.facts is None:
             return []
-        store, forge = self.services.store, self.forge
-        asked = store.marks(forge.name, self.repo, self.number, "review-request")
-        teams = [t for t in teams_missing_approval(a.facts, any_change=True) if self.config.team_slug(t) not in asked]
-        if teams:
-            slugs = {self.config.team_slug(t) for t in teams}
-            await forge.request_reviews(self.repo, self.number, sorted(slugs))
-            store.mark(forge.name, self.repo, self.number, "review-request", slugs)
-        return teams
+        request = await converge.request_team_reviews(self.forge, self.services.memory, a.facts, any_change=True)
+        if request.refused is not None:
+            teams = ", ".join(self.config.team_name(t) for t in request.teams)
+            raise Refused(f"The forge refused to ask {teams} for a review (HTTP {request.refused.status}): "
+                          "check that the team exists and can see this repository.")
+        return request.teams
 
     async def dependency_graph(self, depth: int) -> DepGraph:
         root = ItemRef(self.forge.name, self.repo, self.number)
@@ -98,31 +98,29 @@ class ForgeCommandContext:
         try:
             issue = await self.forge.issue(ref.repo, ref.number)
         except ForgeError as exc:
-            if exc.status in (401, 403, 404, 410):
+            if exc.out_of_reach:
                 return None  # deleted, or not visible to the bot
             raise
         texts = [issue.body or ""] + [c.body or "" for c in issue.comments if c.author != self.forge.bot_login]
         links = tuple(link for text in texts for link in extract_links(text))
-        referenced = ()
-        if hasattr(self.forge, "timeline_references"):
-            referenced = tuple(ItemRef(ref.forge, r, n) for r, n in await self.forge.timeline_references(ref.repo, ref.number))
+        referenced = tuple(ItemRef(ref.forge, r, n) for r, n in await self.forge.timeline_references(ref.repo, ref.number))
         return ItemInfo(ref=ref, title=issue.title, labels=frozenset(issue.labels), state=issue.state,
                         is_pull_request=issue.is_pull_request, links=links, referenced_by=referenced, url=issue.url)
 
     async def record_waiver(self, waiver: Waiver) -> None:
-        self.markers.append(marker(waiver))
+        self.markers.append(markers.waiver(waiver))
         self.waiver_changes[waiver.item_id] = waiver
 
     async def remove_waiver(self, item_id: str) -> bool:
-        current = {**waivers_from(self.comments, self.forge.bot_login), **self.waiver_changes}
+        current = {**markers.waivers_from(self.comments, self.forge.bot_login), **self.waiver_changes}
         if current.get(item_id) is None:
             return False
-        self.markers.append(marker(current[item_id], active=False))
+        self.markers.append(markers.waiver(current[item_id], active=False))
         self.waiver_changes[item_id] = None
         return True
 
 
-async def handle_comment(services, forge: Forge, where: str, event: Event) -> bool:
+async def handle_comment(services: Services, forge: Forge, where: str, event: Event) -> bool:
     """Answer the commands of one new comment; True when the DoD / Ready verdict should be redone.
 
     A comment is answered once: its reply (keyed by the comment's id) is written last, after every
@@ -136,10 +134,10 @@ async def handle_comment(services, forge: Forge, where: str, event: Event) -> bo
     config = await _config(services, forge, where, event, "")
     if not parse_commands(comment.body or "", config.command_prefix):
         return False
-    reply_marker = f"<!-- nexus-bot:reply {comment.id} -->"
+    reply_marker = markers.reply(comment.id)
     pr = await forge.pull_request(event.repo, event.number) if event.is_pull_request else None
     comments = pr.comments if pr else (await forge.issue(event.repo, event.number)).comments
-    if any(reply_marker in (c.body or "") and c.author == forge.bot_login for c in comments):
+    if any(markers.is_bots(c, reply_marker, forge.bot_login) for c in comments):
         log.info("comment %s on %s#%s was answered already", comment.id, event.repo, event.number)
         return True  # its writes are done; the verdict converges if the first run stopped short of it
     if pr is not None and pr.base_ref:  # a pull request follows the rules of its base branch, as its DoD does
@@ -152,24 +150,17 @@ async def handle_comment(services, forge: Forge, where: str, event: Event) -> bo
     if answer is None:
         return False
     for change in answer.label_changes:  # other items' `blocked` labels, before the reply that reports them
-        colors = {label: label_color(config, label) for label in change.add}
-        try:
-            await forge.set_labels(change.ref.repo, change.ref.number, change.add, change.remove, colors)
-        except ForgeError as exc:
-            if exc.status is None or exc.status >= 500 or exc.status == 429:
-                raise  # the forge is failing or limiting: the comment is retried
-            # refused (an item of a repository the bot may not write): the answer stands
-            log.warning("blocked label on %s#%s refused: %s", change.ref.repo, change.ref.number, exc)
+        await converge.set_labels(forge, config, change.ref.repo, change.ref.number, change.add, change.remove)
     # one reply per comment, keyed by its id, written last: it says the comment is done
     body = answer.reply.rstrip() + "\n" + "".join(ctx.markers) + reply_marker
     await forge.upsert_comment(event.repo, event.number, reply_marker, body)
     return answer.reevaluate
 
 
-async def _config(services, forge: Forge, where: str, event: Event, ref: str):
+async def _config(services: Services, forge: Forge, where: str, event: Event, ref: str) -> Config:
     """The organisation config extended by the repository's file on ``ref`` ("": the default branch)."""
     try:
-        return await services.lookups.config_for(forge, where, event.repo, ref)
-    except Exception as exc:  # a broken repository config: the organisation's rules still answer
+        return await services.reads.config_for(forge, where, event.repo, ref)
+    except ConfigError as exc:  # a broken repository config: the organisation's rules still answer
         log.info("commands on %s#%s use the organisation config: %s", event.repo, event.number, exc)
-        return services.lookups.org
+        return services.reads.org

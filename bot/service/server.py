@@ -12,10 +12,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .config import ConfigError, default_config_text
-from .forges.registry import Forges
-from .handlers import Services
-from .lookups import Lookups
+from ..app.cached_reads import CachedReads
+from ..app.ports import Services
+from ..config import ConfigError, default_config_text
+from ..forges.registry import ForgejoCredentials, Forges, GitHubCredentials
+from .recheck import Rechecks
 from .settings import Settings
 from .store import Store, start_checkpointer
 from .web import SERVICES, WORKER, make_app
@@ -44,18 +45,22 @@ def org_config_source(settings: Settings) -> tuple[str, str]:
     return default_config_text()
 
 
+def forges_of(settings: Settings) -> Forges:
+    """The forge adapters, with the credentials of the settings."""
+    github = GitHubCredentials(app_id=settings.app_id, private_key=settings.private_key, token=settings.github_token,
+                               api_url=settings.github_api_url, app_slug=settings.app_slug)
+    return Forges(github, tuple(ForgejoCredentials(i.name, i.url, i.token) for i in settings.forgejo))
+
+
 def build(settings: Settings, store: Store | None = None) -> tuple[web.Application, Worker, Forges, Store]:
     """Compose the service (the tests and benchmarks start it the same way). ``store``: the web
     layer's own connection to the database, when it runs on a thread of its own."""
-    from .commands_wiring import handle_comment
-    from .readiness import run_ready
-
     source = org_config_source(settings)
     work_store = Store(settings.database_path)
-    lookups = Lookups(source)
-    forges = Forges(settings)
-    services = Services(settings, work_store, lookups, commands=handle_comment, ready=run_ready)
-    worker = Worker(services, forges)
+    services = Services(memory=work_store, rechecks=Rechecks(work_store), reads=CachedReads(source),
+                        details_url=settings.details_url, recheck_seconds=settings.forgejo_recheck_seconds)
+    worker = Worker(services, work_store, forges_of(settings), settings)
+    forges = worker.forges
     app = make_app(settings, store or work_store)
     app[WORKER] = worker
     app[SERVICES] = services

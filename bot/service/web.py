@@ -8,60 +8,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable
 
 import orjson
 import simdjson
 from aiohttp import web
 
-from .forges import forgejo_webhooks, github_webhooks
+from ..forges.base import Webhooks
+from ..forges.forgejo_webhooks import WEBHOOKS as FORGEJO
+from ..forges.github_webhooks import WEBHOOKS as GITHUB
 from .latency import Latencies
 from .settings import Settings
 from .store import Store
 
 log = logging.getLogger("nexus.web")
-
-
-@dataclass(frozen=True)
-class Edge:
-    """What the web layer needs to know of one forge's webhooks: headers and the signature check."""
-
-    forge: str
-    event_headers: tuple[str, ...]  # first present wins
-    delivery_headers: tuple[str, ...]
-    signature_headers: tuple[str, ...]
-    verify: Callable[[bytes, bytes, str | None], bool]
-    events: frozenset[str]
-
-
-GITHUB = Edge(
-    forge="github",
-    event_headers=("X-GitHub-Event",),
-    delivery_headers=("X-GitHub-Delivery",),
-    signature_headers=("X-Hub-Signature-256",),
-    verify=github_webhooks.verify,
-    events=frozenset(
-        {"pull_request", "pull_request_review", "check_run", "check_suite", "status", "issues",
-         "issue_comment", "ping", "installation", "installation_repositories"}
-    ),
-)
-
-# Forgejo also sends X-GitHub-Event and X-Hub-Signature-256: never trust those here.
-FORGEJO = Edge(
-    forge="forgejo",
-    event_headers=("X-Forgejo-Event-Type", "X-Gitea-Event-Type", "X-Forgejo-Event", "X-Gitea-Event"),
-    delivery_headers=("X-Forgejo-Delivery", "X-Gitea-Delivery"),
-    signature_headers=("X-Forgejo-Signature", "X-Gitea-Signature"),
-    verify=forgejo_webhooks.verify,
-    events=frozenset(
-        {"pull_request", "pull_request_sync", "pull_request_label", "pull_request_review_approved",
-         "pull_request_review_rejected", "pull_request_review_comment", "pull_request_review_request",
-         "pull_request_comment", "pull_request_assign", "pull_request_milestone", "issues", "issue_comment",
-         "issue_label", "issue_assign", "issue_milestone", "status", "pull_request_approved",
-         "pull_request_rejected"}
-    ),
-)
 
 KEPT_HEADERS = ("content-type", "user-agent")
 
@@ -112,7 +71,7 @@ class Accepting:
         return {f"p{q}_ms": ms for q, ms in self.latencies.percentiles(3).items()}
 
 
-async def receive(request: web.Request, edge: Edge, secret: bytes | None, instance: str) -> web.Response:
+async def receive(request: web.Request, edge: Webhooks, secret: bytes | None, instance: str) -> web.Response:
     app = request.app
     started = time.perf_counter()
     stats: Accepting = app[ACCEPTING]
@@ -175,7 +134,7 @@ def _json(data: dict, status: int) -> web.Response:
 
 async def github(request: web.Request) -> web.Response:
     secret = request.app[SETTINGS].webhook_secret
-    return await receive(request, GITHUB, secret.encode() if secret else None, "github")
+    return await receive(request, GITHUB, secret.encode() if secret else None, GITHUB.forge)
 
 
 async def forgejo(request: web.Request) -> web.Response:

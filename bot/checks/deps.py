@@ -18,9 +18,12 @@ from __future__ import annotations
 import asyncio
 import enum
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Protocol
+from typing import TYPE_CHECKING, Awaitable, Callable, Protocol
 
-from .config import Config
+from ..model import ItemRef, LabelChange
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 DEFAULT_DEPTH = 2
 MAX_DEPTH = 5
@@ -34,17 +37,6 @@ class Status(str, enum.Enum):
     IN_PROGRESS = "In progress"
     IN_REVIEW = "In review"
     DONE = "Done"
-
-
-@dataclass(frozen=True, order=True)
-class ItemRef:
-    forge: str
-    repo: str  # owner/name
-    number: int
-
-    def short(self, home_repo: str) -> str:
-        """``#12`` in ``home_repo``, ``org/repo#12`` elsewhere."""
-        return f"#{self.number}" if self.repo == home_repo else f"{self.repo}#{self.number}"
 
 
 class LinkLike(Protocol):
@@ -87,13 +79,6 @@ class Node:
         return None if self.blocked_by is None else bool(self.blocked_by)
 
 
-@dataclass(frozen=True)
-class LabelChange:
-    ref: ItemRef
-    add: frozenset[str] = frozenset()
-    remove: frozenset[str] = frozenset()
-
-
 @dataclass
 class DepGraph:
     root: ItemRef
@@ -130,7 +115,7 @@ class DepGraph:
 
 
 async def build_graph(
-    root: ItemRef, fetch: FetchItem, config: Config, depth: int = DEFAULT_DEPTH, max_items: int = MAX_ITEMS
+    root: ItemRef, fetch: FetchItem, config: "Config", depth: int = DEFAULT_DEPTH, max_items: int = MAX_ITEMS
 ) -> DepGraph:
     """Walk the links around ``root`` breadth-first, ``depth`` links away at most."""
     graph = DepGraph(root=root, depth=depth, blocked_label=config.labels.blocked)
@@ -177,7 +162,7 @@ def item_status(info: ItemInfo, ready_label: str) -> Status:
     return Status.BACKLOG
 
 
-def owner_teams(info: ItemInfo, config: Config) -> tuple[str, ...]:
+def owner_teams(info: ItemInfo, config: "Config") -> tuple[str, ...]:
     labels = {label.lower() for label in info.labels}
     return tuple(key for key in config.teams if config.team_label(key).lower() in labels)
 
@@ -198,7 +183,7 @@ def _connect(graph: DepGraph) -> None:
                 graph.edges.add((other, node.ref))
 
 
-def _describe(graph: DepGraph, config: Config) -> None:
+def _describe(graph: DepGraph, config: "Config") -> None:
     for node in graph.nodes.values():
         if node.info is not None:
             node.teams = owner_teams(node.info, config)

@@ -10,18 +10,21 @@ evaluation, never a stale one.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import random
 import re
 import time
 from dataclasses import dataclass, field, replace
 
-from . import audit
-from .events import Event, PayloadError
-from .forges.base import ForgeError
-from .forges.registry import Forges
+from ..app.ports import Services
+from ..app.router import ignore_reason, process_batch
+from ..forges.base import Forge, ForgeError, PayloadError
+from ..forges.registry import Forges
+from ..model import Event
+from . import audit, recheck
 from .latency import Latencies
-from .handlers import Services, TimedForge, ignore_reason, process_batch
+from .settings import Settings
 from .store import Delivery, Store
 
 log = logging.getLogger("nexus.worker")
@@ -29,15 +32,36 @@ log = logging.getLogger("nexus.worker")
 MAX_FORGE_WAIT = 3600.0  # the longest Retry-After / rate-limit reset honoured before asking again
 MAX_IN_MEMORY = 5000  # deliveries taken from the queue and not yet finished (a few KB each, bodies dropped)
 PERMANENT_ATTEMPTS = 3  # a refusal (404, 422, ...) is asked again this often (replication lag), then failed
-TRANSIENT = frozenset({401, 403, 408, 409, 425, 429})  # 401: credentials being fixed; 403: a rate limit in disguise
 _REPO = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 def _transient(error: Exception) -> bool:
     """Worth asking again later: the forge failing or limiting, not refusing this request."""
-    if not isinstance(error, ForgeError) or error.retry_after is not None:
-        return True
-    return error.status is None or error.status >= 500 or error.status in TRANSIENT
+    return not isinstance(error, ForgeError) or error.transient
+
+
+class TimedForge:
+    """Counts the adapter calls made for one batch and the time spent waiting on the forge."""
+
+    def __init__(self, forge: Forge):
+        self._forge = forge
+        self.calls = 0
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._forge, name)
+        if name.startswith("_") or not inspect.iscoroutinefunction(attr):
+            return attr
+
+        async def timed(*args, **kwargs):
+            started = time.perf_counter()
+            self.calls += 1
+            try:
+                return await attr(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        return timed
 
 
 def _number(value) -> bool:
@@ -69,11 +93,11 @@ class Batch:
 
 
 class Worker:
-    def __init__(self, services: Services, forges: Forges):
+    def __init__(self, services: Services, store: Store, forges: Forges, settings: Settings):
         self.services = services
-        self.store: Store = services.store
+        self.store = store
         self.forges = forges
-        self.settings = services.settings
+        self.settings = settings
         self.window = self.settings.coalesce_seconds
         self.slots = asyncio.Semaphore(self.settings.workers)
         self.waiting: dict[tuple, Batch] = {}  # collecting events, or due and waiting for its entity
@@ -130,7 +154,7 @@ class Worker:
             "own_ms_p50": own.get(50),
             "own_ms_p95": own.get(95),
             "own_ms_p99": own.get(99),
-            **self.services.lookups.stats(),
+            **self.services.reads.stats(),
         }
 
     # ---- taking work -------------------------------------------------------------------------
@@ -177,7 +201,10 @@ class Worker:
         started = time.perf_counter()
         event = None
         try:
-            event = _checked(await self.forges.parse(delivery))
+            event = recheck.parse(delivery.headers, delivery.body, delivery.instance, delivery.forge)
+            if event is None:
+                event = await self.forges.parse(delivery.forge, delivery.instance, delivery.headers, delivery.body)
+            event = _checked(event)
             reason = ignore_reason(event)
             if reason:
                 self._finish(delivery, event, reason, started)
@@ -212,7 +239,7 @@ class Worker:
         if event.number is not None:
             return [(event.entity, event)]
         if event.name == "check" and event.repo and event.head_sha:
-            numbers = list(event.pr_numbers) or await self.services.lookups.pulls_for_commit(
+            numbers = list(event.pr_numbers) or await self.services.reads.pulls_for_commit(
                 forge, event.where, event.repo, event.head_sha)
             events = [replace(event, number=n, is_pull_request=True) for n in numbers]
             return [(e.entity, e) for e in events]

@@ -1,6 +1,6 @@
-"""Cached look-ups the rules need but must not do themselves: the repository's config, its
-CODEOWNERS, team members, the PRs of a commit. Caches are ``cachetools`` TTL caches, and concurrent
-misses for one key share one request."""
+"""The cached reads the rules need but must not do themselves: the repository's config, its
+CODEOWNERS, team members, the PRs of a commit. Caches are ``cachetools`` TTL caches, kept per forge
+instance, and concurrent misses for one key share one request."""
 
 from __future__ import annotations
 
@@ -9,22 +9,14 @@ from typing import Awaitable, Callable, TypeVar
 
 from cachetools import TTLCache
 
-from .config import Config, ConfigError, load_config
-from .forges.base import Forge
+from ..config import Config, ConfigError, load_config
+from ..forges.base import Forge
+from ..model import CodeOwners
 
 T = TypeVar("T")
 
-REPO_CONFIG = {
-    "github": (".github/nexus.yml",),
-    "forgejo": (".forgejo/nexus.yml", ".gitea/nexus.yml", ".github/nexus.yml"),
-}
-CODEOWNERS = {
-    "github": (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"),
-    "forgejo": ("CODEOWNERS", "docs/CODEOWNERS", ".gitea/CODEOWNERS", ".forgejo/CODEOWNERS"),  # Forgejo's order
-}
 
-
-class Lookups:
+class CachedReads:
     def __init__(self, org_config: tuple[str, str], files_ttl: float = 60.0, membership_ttl: float | None = None):
         self.org_source = org_config  # (filename, text) of the organisation config
         self.org = load_config(org_config)
@@ -73,7 +65,7 @@ class Lookups:
     async def config_for(self, forge: Forge, where: str, repo: str, ref: str) -> Config:
         """The organisation config extended by the repository's file on ``ref`` (the base branch,
         never the PR head). Raises ConfigError naming the file, line and field."""
-        found = await self._first_file(forge, where, repo, ref, REPO_CONFIG[forge.name])
+        found = await self._first_file(forge, where, repo, ref, forge.config_paths)
         if found is None:
             return self.org
         key = (self.org_source[1], found)
@@ -87,9 +79,9 @@ class Lookups:
             raise value
         return value
 
-    def cached_config(self, forge_name: str, where: str, repo: str, ref: str) -> Config | None:
+    def cached_config(self, forge: Forge, where: str, repo: str, ref: str) -> Config | None:
         """The config for ``repo`` at ``ref`` if it is in the cache, without any forge call."""
-        key = (where, repo, ref, REPO_CONFIG[forge_name])
+        key = (where, repo, ref, forge.config_paths)
         if key not in self._files:
             return None
         found = self._files[key]
@@ -98,9 +90,10 @@ class Lookups:
         value = self._configs.get((self.org_source[1], found))
         return value if isinstance(value, Config) else None
 
-    async def codeowners(self, forge: Forge, where: str, repo: str, ref: str) -> str | None:
-        found = await self._first_file(forge, where, repo, ref, CODEOWNERS[forge.name])
-        return found[1] if found else None
+    async def codeowners(self, forge: Forge, where: str, repo: str, ref: str) -> CodeOwners | None:
+        """The repository's CODEOWNERS on ``ref``, read in the forge's syntax."""
+        found = await self._first_file(forge, where, repo, ref, forge.codeowners_paths)
+        return forge.read_codeowners(found[1]) if found else None
 
     async def members(self, forge: Forge, where: str, org: str, team: str) -> frozenset[str]:
         return await self._cached(self._members, (where, org, team), lambda: forge.team_members(org, team))

@@ -1,0 +1,66 @@
+"""What every part of the config schema shares: strict models, regex checks, conditions, and the
+error that names a file, a line and a field."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; ``str()`` is the message shown to people."""
+
+    def __init__(self, file: str, line: int | None, field: str | None, message: str):
+        self.file, self.line, self.field, self.message = file, line, field, message
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {field + ': ' if field else ''}{message}")
+
+
+class Strict(BaseModel):
+    """A config model: unknown settings are errors (a misspelt key must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+    return value
+
+
+def check_regexes(values: list[str]) -> list[str]:
+    for value in values:
+        check_regex(value)
+    return values
+
+
+class Patterns(Strict):
+    """A model whose list settings are all regular expressions."""
+
+    @field_validator("*")
+    @classmethod
+    def _regexes(cls, value: Any) -> Any:
+        return check_regexes(value) if isinstance(value, list) else value
+
+
+class Condition(Strict):
+    """When an item (or one piece of evidence) applies. Every condition given must hold."""
+
+    paths: list[str] | None = None  # a changed file matches one of these (gitignore patterns)
+    labels_any: list[str] | None = None
+    labels_none: list[str] | None = None
+    teams_any: list[str] | None = None  # one of these teams' code is touched
+    cross_team: bool | None = None  # the change is (or is not) cross-team
+    base_branches: list[str] | None = None  # glob patterns on the base branch name
+
+
+class EvidenceBase(Strict):
+    """What every evidence kind's config model has (each kind adds ``kind: Literal[...]`` and its
+    parameters, in its own module of ``bot/checks/``)."""
+
+    when: Condition | None = None
