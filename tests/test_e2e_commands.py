@@ -347,6 +347,37 @@ async def test_reviewers_asks_each_team_the_change_touches_once(world):
     assert "No review to request" in again
 
 
+@only("github")  # Forgejo's adapter asks only the teams it finds, so Forgejo never refuses this request
+async def test_a_refused_review_request_is_answered_and_not_retried(world):
+    """The DoD has always let a refused review request stand; the command does the same now, and
+    says so instead of failing the comment."""
+    world.permission("carol", "write")
+    world.set_repo_file(".github/nexus.yml", "teams:\n  frontend:\n    forge_team: ghosts\n")
+    world.open_pr(47, files=["backend/src/a.rs", "frontend/src/App.svelte", "CHANGELOG.md"])
+    answer = reply(world, 47, await command(world, 47, "/nexus reviewers"))
+    assert "**Not done:** The forge refused to ask Backend, Frontend for a review (HTTP 422)" in answer
+    assert set(world.bot.store.counts()) == {"done"}  # answered once, nothing failed or queued again
+    again = reply(world, 47, await command(world, 47, "/nexus reviewers"))
+    assert "No review to request" in again  # a refused request is not made again
+
+    world.open_pr(46, files=["backend/src/a.rs", "frontend/src/App.svelte", "CHANGELOG.md"])
+    assert await world.send("opened", 46) == 202  # the DoD's own request, refused alike
+    await world.settle()
+    assert world.published(46) is not None and set(world.bot.store.counts()) == {"done"}  # the verdict stands
+    assert world.requested_teams(46) == set()
+
+
+async def test_points_follow_the_configured_scale(world):
+    """/nexus points accepts what the Ready check accepts: the configured scale, not a fixed one."""
+    world.permission("carol", "write")
+    world.set_repo_file(".github/nexus.yml", "ready:\n  scale: [1, 2, 3, 5, 8, 13, 21, 34]\n")
+    world.open_issue(35, "Export", READY_STORY.replace("Estimation: 5 points\n", ""))
+    assert "Added points:34." in reply(world, 35, await command(world, 35, "/nexus points 34"))
+    assert "ready" in world.labels(35)  # the Ready check, re-run after the command, takes it too
+    refused = reply(world, 35, await command(world, 35, "/nexus points 4"))
+    assert "4 is not a story-point value on the scale; valid: 1, 2, 3, 5, 8, 13, 21, 34" in refused
+
+
 # ---- waivers -------------------------------------------------------------------------------------
 
 async def test_waive_by_someone_outside_the_nit_is_refused_and_changes_nothing(world):

@@ -224,3 +224,17 @@ async def test_the_sticky_comment_is_an_option_on_github(world):
     [comment] = world.bot_comments(31)
     assert '"id":"changelog","state":"passed"' in comment  # the latest verdict, machine-readable
     assert world.item(31, "changelog")["state"] == "passed"
+
+
+# ---- the description is read as a person sees it (bot/checks/text.py) ------------------------------
+
+@pytest.mark.parametrize("body,state", [
+    ("````\n```\n- [x] Logs anonymised (no PII)\n```\n````\n", "failed"),  # quoted code, not a ticked box
+    ("```\n~~~\n```\n- [x] Logs anonymised (no PII)\n", "passed"),  # ~~~ inside ``` did not close it
+    ("- [✅] Logs anonymised (no PII)\n", "passed"),
+], ids=["a box in a four-backtick fence", "a box after tildes inside backticks", "a box ticked with ✅"])
+async def test_a_checkbox_counts_only_where_a_person_sees_one(world, body, state):
+    world.open_pr(60, files=["backend/src/log.rs", "CHANGELOG.md"], body=body)
+    assert await world.send("opened", 60) == 202
+    await world.settle()
+    assert world.item(60, "logs-anonymised")["state"] == state, world.item(60, "logs-anonymised")

@@ -351,3 +351,11 @@ async def test_the_bots_own_label_and_comment_events_trigger_nothing(world):
     assert world.bot.worker.evaluations == evaluations
     for headers, _ in (labeled, commented):
         assert world.outcome(delivery_id(headers)) == ("done", "ignored: caused by the bot itself")
+
+
+async def test_a_box_ticked_with_a_check_mark_counts_in_an_issue_as_in_a_pull_request(world):
+    """A dependency listed as a ticked task ("- [✅] #44") under the Dependencies heading is read."""
+    world.open_issue(44, title="E-mail service", labels=["team:infra"])
+    await open_issue(world, 45, DRAFT_EN.replace("Teams: Backend\n", "### Dependencies\n- [✅] #44\n"))
+    [comment] = ready_comments(world, 45)
+    assert "✅ **Dependencies identified (teams, linked items)**" in comment

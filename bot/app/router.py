@@ -66,6 +66,8 @@ def may_change_verdict(event: Event, config: Config | None) -> bool:
         return False  # no rule reads the title
     if config is None:
         return True
+    if event.name == "pull_request_review":
+        return reads(config).reviews
     if event.name == "pull_request" and event.action in ("labeled", "unlabeled"):
         label = event.extra.get("label")
         return label is None or label.casefold() in {name.casefold() for name in reads(config).labels}

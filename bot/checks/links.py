@@ -25,6 +25,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
+from ..config.base import PerConfig
 from .text import TICKS, Text, as_text, fold, word_pattern
 
 if TYPE_CHECKING:
@@ -111,17 +112,7 @@ class _Phrases:
         return out
 
 
-_CACHE: dict[int, tuple[object, _Phrases]] = {}
-
-
-def _phrases(ready: "ReadyConfig") -> _Phrases:
-    hit = _CACHE.get(id(ready))
-    if hit is None or hit[0] is not ready:
-        if len(_CACHE) > 16:
-            _CACHE.clear()
-        hit = (ready, _Phrases(ready))
-        _CACHE[id(ready)] = hit
-    return hit[1]  # type: ignore[return-value]
+_phrases: PerConfig[_Phrases] = PerConfig(_Phrases)
 
 
 @lru_cache(maxsize=1)

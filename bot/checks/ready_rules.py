@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..config.base import PerConfig
 from ..config.ready import ReadyLanguage
 from .issue_body import Body
 from .text import fold, word_pattern
@@ -93,17 +94,7 @@ def _team_names(config: "Config", key: str) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
-_RULES: dict[int, tuple["Config", Rules]] = {}
-
-
-def rules(config: "Config") -> Rules:
-    hit = _RULES.get(id(config))
-    if hit is None or hit[0] is not config:
-        if len(_RULES) > 16:
-            _RULES.clear()
-        hit = (config, Rules(config))
-        _RULES[id(config)] = hit
-    return hit[1]
+rules: PerConfig[Rules] = PerConfig(Rules)  # the config's patterns, compiled once
 
 
 def matches(pattern: re.Pattern[str] | None, text: str) -> bool:

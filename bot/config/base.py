@@ -4,7 +4,7 @@ error that names a file, a line and a field."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -64,3 +64,23 @@ class EvidenceBase(Strict):
     parameters, in its own module of ``bot/checks/``)."""
 
     when: Condition | None = None
+
+
+T = TypeVar("T")
+
+
+class PerConfig(Generic[T]):
+    """What is compiled from a config (regexes, phrase tables), built once per config object and kept
+    while the bot still uses that object (the 16 most recent)."""
+
+    def __init__(self, build: Callable[[Any], T], size: int = 16):
+        self._build, self._size = build, size
+        self._cache: dict[int, tuple[Any, T]] = {}
+
+    def __call__(self, config: Any) -> T:
+        hit = self._cache.get(id(config))
+        if hit is None or hit[0] is not config:  # an id can be reused once its object is gone
+            if len(self._cache) >= self._size:
+                self._cache.clear()
+            hit = self._cache[id(config)] = (config, self._build(config))
+        return hit[1]
