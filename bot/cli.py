@@ -127,7 +127,8 @@ async def dry_run(settings: Settings, args: argparse.Namespace) -> int:
         forge = GitHubForge.from_token(settings.github_token, api_url=settings.github_api_url)
         where = forge.name
     try:
-        cached = CachedReads(_read(args.config) if args.config else _org_source(settings))
+        cached = CachedReads(_read(args.config) if args.config else _org_source(settings),
+                             org_from_repositories=not args.config)
         a = await assess(forge, where, cached, repo, number)
     except ConfigError as exc:
         print(exc, file=sys.stderr)

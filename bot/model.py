@@ -155,6 +155,7 @@ class Verdict:
     head_sha: str
     items: list[ItemResult] = field(default_factory=list)
     config_error: str | None = None  # set when the config could not be loaded: the check fails with it
+    notices: list[str] = field(default_factory=list)  # about the config in force: refused overrides, a broken org file
 
     @property
     def state(self) -> State:
@@ -197,6 +198,7 @@ class Verdict:
                 }
                 for i in self.items
             ],
+            **({"notices": self.notices} if self.notices else {}),
         }
 
 
@@ -260,6 +262,9 @@ def carried_labels(names: Iterable[str], labels: Iterable[str]) -> set[str]:
 
 # ----- events ----------------------------------------------------------------------------------------
 
+REPOSITORY_EVENTS = frozenset({"push"})  # events about a repository, not one of its items
+
+
 @dataclass(frozen=True)
 class Event:
     """What a webhook (or the bot's own scheduled recheck) says happened, in the bot's vocabulary
@@ -292,9 +297,12 @@ class Event:
 
     @property
     def entity(self) -> tuple[str, str, int] | None:
-        """The key that coalescing works on: one PR or issue of one repository."""
+        """The key that coalescing works on: one PR or issue of one repository, or (number 0) the
+        repository itself for events about it (a push)."""
         if self.repo and self.number is not None:
             return (self.where, self.repo, self.number)
+        if self.repo and self.name in REPOSITORY_EVENTS:
+            return (self.where, self.repo, 0)
         return None
 
 

@@ -28,12 +28,13 @@ def test_override_merges_items_by_id_and_adds_new_ones():
     config = load_override(
         "teams:\n  data:\n    paths: [data/]\n"
         "items:\n"
-        "  - id: changelog\n    severity: advisory\n"
+        "  - id: bdd-tests\n    severity: required\n"
         "  - id: po-signoff\n    title: PO signed off\n    category: code\n"
         "    evidence: {kind: label, present: [po-ok]}\n"
     )
     by_id = {i.id: i for i in config.items}
-    assert by_id["changelog"].severity == "advisory" and by_id["changelog"].evidence[0].kind == "files"
+    # a repository may make an advisory item required (tighten); weakening is tests/test_config_layers.py
+    assert by_id["bdd-tests"].severity == "required" and by_id["bdd-tests"].evidence[0].kind == "check"
     assert by_id["po-signoff"].evidence[0].kind == "label"
     assert "data" in config.teams and "backend" in config.teams
 

@@ -352,7 +352,7 @@ async def test_a_refused_review_request_is_answered_and_not_retried(world):
     """The DoD has always let a refused review request stand; the command does the same now, and
     says so instead of failing the comment."""
     world.permission("carol", "write")
-    world.set_repo_file(".github/nexus.yml", "teams:\n  frontend:\n    forge_team: ghosts\n")
+    del world.fake.teams[("org", "frontend")]  # a team the organisation names, gone from GitHub
     world.open_pr(47, files=["backend/src/a.rs", "frontend/src/App.svelte", "CHANGELOG.md"])
     answer = reply(world, 47, await command(world, 47, "/nexus reviewers"))
     assert "**Not done:** The forge refused to ask Backend, Frontend for a review (HTTP 422)" in answer

@@ -179,8 +179,10 @@ async def test_the_nexus_label_makes_a_single_team_change_cross_team(world):
 
 
 async def test_teams_listed_in_the_config_need_no_forge_team(world):
+    """Who is in a team is the organisation's to say: its config (org/.github) lists Frontend's members."""
     people(world)
-    world.set_repo_file(".github/nexus.yml", "teams:\n  frontend:\n    members: [zoe]\n")
+    world.set_org_config(default_config_text()[1].replace(
+        '    name: Frontend\n', '    name: Frontend\n    members: [zoe]\n', 1))
     await opened(world, 10)
     before = world.membership_requests()
     await reviewed(world, 10, "bob")
@@ -246,7 +248,10 @@ async def test_a_dismissed_approval_no_longer_counts(world):
 # ---- who owns what: config paths and CODEOWNERS ---------------------------------------------------
 
 # Without CODEOWNERS, workflows are nobody's: the repository's config keeps Infra to infra/.
-INFRA_WITHOUT_WORKFLOWS = "teams:\n  infra:\n    paths: [\"infra/\"]\n"
+# The organisation's config (org/.github) without .github/workflows/ in Infra's paths: only CODEOWNERS
+# can make a workflow change Infra's. Who owns a path is the organisation's to say, not a repository's.
+INFRA_WITHOUT_WORKFLOWS = default_config_text()[1].replace(
+    'paths: ["infra/", ".github/workflows/", "deploy/"]', 'paths: ["infra/"]', 1)
 # GitHub's CODEOWNERS patterns are gitignore patterns, Forgejo's are anchored regular expressions: an
 # exact path reads the same in both (see test_forgejo_codeowners_patterns_are_regular_expressions).
 WORKFLOWS_TO = {
@@ -267,7 +272,7 @@ def codeowners(world, team: str = "infra") -> str:
 @pytest.mark.parametrize("place", ["root", "forge dir", "docs"])
 async def test_codeowners_makes_a_workflow_change_an_infra_change(world, place):
     people(world)
-    world.set_repo_file(".github/nexus.yml", INFRA_WITHOUT_WORKFLOWS)
+    world.set_org_config(INFRA_WITHOUT_WORKFLOWS)
     world.set_repo_file(CODEOWNERS_PLACES[world.forge][place], codeowners(world))
     await opened(world, 20, files=WORKFLOW_AND_BACKEND)
     assert {"team:infra", "team:backend", "nexus"} <= world.labels(20)  # backend/ from the config's paths
@@ -293,7 +298,7 @@ async def test_the_first_codeowners_file_in_the_forges_order_wins(world):
 @only("forgejo")
 async def test_forgejo_codeowners_patterns_are_regular_expressions(world):
     people(world)
-    world.set_repo_file(".github/nexus.yml", INFRA_WITHOUT_WORKFLOWS)
+    world.set_org_config(INFRA_WITHOUT_WORKFLOWS)
     world.set_repo_file("CODEOWNERS", "\\.github/workflows/.* @org/infra\n")  # Forgejo's own syntax
     await opened(world, 25, files=WORKFLOW_AND_BACKEND)
     assert "team:infra" in world.labels(25)
@@ -301,7 +306,7 @@ async def test_forgejo_codeowners_patterns_are_regular_expressions(world):
 
 async def test_codeowners_on_a_feature_branch_changes_nothing(world):
     people(world)
-    world.set_repo_file(".github/nexus.yml", INFRA_WITHOUT_WORKFLOWS)
+    world.set_org_config(INFRA_WITHOUT_WORKFLOWS)
     world.set_repo_file("CODEOWNERS", codeowners(world), ref="feature-21")
     await opened(world, 21, files=WORKFLOW_AND_BACKEND)
     assert "team:infra" not in world.labels(21) and "nexus" not in world.labels(21)
@@ -309,7 +314,7 @@ async def test_codeowners_on_a_feature_branch_changes_nothing(world):
 
 async def test_with_ownership_source_config_codeowners_is_ignored(world):
     people(world)
-    world.set_repo_file(".github/nexus.yml", INFRA_WITHOUT_WORKFLOWS + "review:\n  ownership_source: config\n")
+    world.set_org_config(INFRA_WITHOUT_WORKFLOWS.replace("ownership_source: codeowners", "ownership_source: config", 1))
     world.set_repo_file("CODEOWNERS", codeowners(world))
     await opened(world, 22, files=WORKFLOW_AND_BACKEND)
     labels = world.labels(22)

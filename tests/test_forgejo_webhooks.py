@@ -44,7 +44,7 @@ EXPECTED = {
     ("pull_request_comment", "created"): ("issue_comment", "created", None),
     ("pull_request_comment", "edited"): ("issue_comment", "edited", None),
     ("pull_request_comment", "deleted"): ("issue_comment", "deleted", None),
-    ("push", None): None,
+    ("push", None): ("push", "pushed", None),
     ("create", None): None,
     ("release", "published"): None,
 }
@@ -73,6 +73,13 @@ def test_every_captured_payload_maps_as_its_headers_say(entry):
     assert event.forge == "forgejo" and event.instance == "codeberg" and event.delivery_id == "d-1"
     assert event.repo == payload["repository"]["full_name"]
     assert event.sender == (payload["sender"].get("login") or payload["sender"]["username"])
+    if event.name == "push":  # about the repository: its branch and what the push changed
+        assert event.number is None and event.entity == ("codeberg", event.repo, 0)
+        assert event.extra["ref"] == payload["ref"] and event.extra["default_branch"] == payload["repository"].get("default_branch")
+        commits = payload["commits"]
+        assert event.extra["paths"] == (sorted({p for c in commits for k in ("added", "removed", "modified")
+                                                for p in c[k]}) if commits else None)
+        return
     item = payload.get("pull_request") or payload.get("issue")
     assert event.number == (payload.get("number") or item["number"])
     assert event.is_pull_request == (entry["event_type"] not in ("issues", "issue_comment"))

@@ -185,8 +185,8 @@ def test_malformed_payloads(hdrs, body, message):
 
 
 def test_unknown_event_is_a_payload_error():
-    with pytest.raises(UnknownEvent, match="'push'"):
-        parse(headers("push"), b"{}")
+    with pytest.raises(UnknownEvent, match="'release'"):
+        parse(headers("release"), b"{}")
     assert issubclass(UnknownEvent, PayloadError)
 
 

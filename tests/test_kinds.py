@@ -11,6 +11,8 @@ from bot.checks.kinds import KINDS, reads
 from bot.config.dod import Evidence
 from bot.model import Event
 
+from bot.config import default_config_text, load_config
+
 from .builders import config_with, default_config
 
 
@@ -50,5 +52,8 @@ def test_a_label_rule_added_by_a_repository_makes_its_label_relevant():
 
 
 def test_without_approval_items_a_review_cannot_change_the_verdict():
-    config = config_with("items:\n  - id: approved-pr\n    enabled: false\n  - id: reviews\n    enabled: false\n")
+    org = default_config_text()[1].replace("category: code\n    evidence: {kind: approvals", "category: code\n"
+                                           "    enabled: false\n    evidence: {kind: approvals")
+    config = load_config(("nexus.yml", org))
+    assert not any(item.enabled for item in config.items if item.id in ("approved-pr", "reviews"))
     assert not may_change_verdict(event("pull_request_review", "submitted", review_state="approved"), config)

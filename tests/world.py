@@ -45,6 +45,7 @@ from .harness import RunningBot, settings_for
 ORG = "org"
 REPO = "org/app"
 OTHER_REPO = "org/infra"  # a second repository of the organisation, for cross-repository links
+ORG_CONFIG_REPO = "org/.github"  # where the organisation keeps its nexus.yml
 
 _ORG_CONFIG = load_config(default_config_text())
 
@@ -71,6 +72,8 @@ EVENTS = {
     "issue_unlabeled": "issues unlabeled | issue_label label_updated",
     "issue_reopened": "issues reopened | issues reopened",
     "comment": "issue_comment created | issue_comment / pull_request_comment created",
+    # repositories
+    "push": "push | push (paths=[...] changed, ref= default refs/heads/main)",
 }
 
 
@@ -186,6 +189,11 @@ class World:
     def set_repo_file(self, path: str, text: str, ref: str = "main", *, repo: str = REPO) -> None:
         """A file on a branch, e.g. ``.github/nexus.yml`` on ``main`` (read by both forges' bots)."""
         raise NotImplementedError
+
+    def set_org_config(self, text: str) -> None:
+        """The organisation's config: ``nexus.yml`` on the default branch of ``org/.github``. Send
+        "push" (``repo=ORG_CONFIG_REPO, paths=["nexus.yml"]``) to tell the bot it changed."""
+        self.set_repo_file("nexus.yml", text, repo=ORG_CONFIG_REPO)
 
     # ---- state: people -------------------------------------------------------------------------
 
@@ -419,6 +427,8 @@ class GitHubWorld(World):
             return self.fake.webhook("issues", what.removeprefix("issue_"), repo, number, **kw)
         if what == "comment":
             return self.fake.webhook("issue_comment", "created", repo, number, **kw)
+        if what == "push":
+            return self.fake.webhook("push", None, repo, **kw)
         raise NotOnThisForge(what)
 
     def signed(self, event, body, delivery="d-1", **headers):
@@ -608,6 +618,14 @@ class ForgejoWorld(World):
         if what == "comment":
             kind = "pull_request_comment" if self._item(repo, number).is_pull else "issue_comment"
             return self.fake.webhook(kind, "created", repo, number, **kw)
+        if what == "push":
+            paths, ref = kw.pop("paths", []), kw.pop("ref", "refs/heads/main")
+            after = _sha(f"{repo}:{ref}:{paths}:{len(self.fake.requests)}")
+            commit = {"id": after, "message": "Update config", "added": [], "removed": [], "modified": list(paths)}
+            self.fake._repo(repo)
+            kw.setdefault("sender", "alice")  # a person pushed (the fake's default sender is the bot)
+            return self.fake.webhook("push", None, repo, ref=ref, after=after, commits=[commit] if paths else [],
+                                     total_commits=1 if paths else 0, head_commit=commit, **kw)
         raise NotOnThisForge(what)
 
     def signed(self, event, body, delivery="d-1", **headers):

@@ -1,6 +1,7 @@
-"""The cached reads the rules need but must not do themselves: the repository's config, its
-CODEOWNERS, team members, the PRs of a commit. Caches are ``cachetools`` TTL caches, kept per forge
-instance, and concurrent misses for one key share one request."""
+"""The cached reads the rules need but must not do themselves: the organisation's config, the
+repository's config over it, its CODEOWNERS, team members, the PRs of a commit. Caches are
+``cachetools`` TTL caches, kept per forge instance, and concurrent misses for one key share one
+request; a push that changes a config file empties its entries at once (``forget``)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ from cachetools import TTLCache
 from ..config import Config, ConfigError, load_config
 from ..forges.base import Forge
 from ..model import CodeOwners
+from .org_config import Location, OrgConfig, OrgConfigs
+from .ports import Memory
 
 T = TypeVar("T")
 
 
 class CachedReads:
-    def __init__(self, org_config: tuple[str, str], files_ttl: float = 60.0, membership_ttl: float | None = None):
-        self.org_source = org_config  # (filename, text) of the organisation config
-        self.org = load_config(org_config)
+    def __init__(self, org_config: tuple[str, str], files_ttl: float = 60.0, membership_ttl: float | None = None,
+                 *, memory: Memory | None = None, org_ttl: float = 300.0, org_locations: dict[str, Location] | None = None,
+                 org_from_repositories: bool = True, org_location: Location = Location()):
+        self.orgs = OrgConfigs(org_config, memory, org_ttl, org_locations, org_from_repositories, org_location)
+        self.org = self.orgs.default  # the default organisation config (embedded or NEXUS_CONFIG)
         self._files: TTLCache = TTLCache(maxsize=4096, ttl=files_ttl)
         ttl = self.org.review.membership_ttl_seconds if membership_ttl is None else membership_ttl
         self._members: TTLCache = TTLCache(maxsize=4096, ttl=max(ttl, 0.001))
@@ -62,16 +67,26 @@ class CachedReads:
 
         return await self._cached(self._files, (where, repo, ref, paths), fetch)
 
+    async def org_for(self, forge: Forge, where: str, repo: str) -> OrgConfig:
+        """The organisation config of ``repo``'s owner."""
+        return await self.orgs.read(forge, where, repo.split("/", 1)[0])
+
     async def config_for(self, forge: Forge, where: str, repo: str, ref: str) -> Config:
-        """The organisation config extended by the repository's file on ``ref`` (the base branch,
+        """The organisation config, tightened by the repository's file on ``ref`` (the base branch,
         never the PR head). Raises ConfigError naming the file, line and field."""
+        org = await self.org_for(forge, where, repo)
         found = await self._first_file(forge, where, repo, ref, forge.config_paths)
+        return self.layered(org, found)
+
+    def layered(self, org: OrgConfig, found: tuple[str, str] | None) -> Config:
+        """``org`` in force with a repository file ``(path, text)`` over it (None: no file)."""
         if found is None:
-            return self.org
-        key = (self.org_source[1], found)
+            return org.in_force()
+        org.in_force()  # no good organisation config: nothing to layer on
+        key = (org.source[1], found)
         if key not in self._configs:
             try:
-                self._configs[key] = load_config(self.org_source, found)
+                self._configs[key] = load_config(org.source, found).noting(*self.orgs.notice(org))
             except ConfigError as exc:
                 self._configs[key] = exc
         value = self._configs[key]
@@ -79,16 +94,31 @@ class CachedReads:
             raise value
         return value
 
+    async def org_rules(self, forge: Forge, where: str, repo: str) -> Config:
+        """The organisation's rules for ``repo`` (what applies when the repository's own file cannot
+        be used); the default config when the owner's file has never been good."""
+        return (await self.org_for(forge, where, repo)).config or self.org
+
     def cached_config(self, forge: Forge, where: str, repo: str, ref: str) -> Config | None:
         """The config for ``repo`` at ``ref`` if it is in the cache, without any forge call."""
         key = (where, repo, ref, forge.config_paths)
-        if key not in self._files:
+        org = self.orgs.cached(where, repo.split("/", 1)[0])
+        if key not in self._files or org is None or org.config is None:
             return None
-        found = self._files[key]
-        if found is None:
-            return self.org
-        value = self._configs.get((self.org_source[1], found))
-        return value if isinstance(value, Config) else None
+        try:
+            return self.layered(org, self._files[key]) if self._files[key] is None or (
+                org.source[1], self._files[key]) in self._configs else None
+        except ConfigError:
+            return None
+
+    def forget(self, where: str, repo: str) -> None:
+        """A push changed config files of ``repo``: its cached files (every ref) and, when it is the
+        owner's config repository, the organisation config are read again at the next use."""
+        owner = repo.split("/", 1)[0]
+        if self.orgs.is_config_repo(where, repo):
+            self.orgs.forget(where, owner)
+        for key in [k for k in list(self._files.keys()) if k[0] == where and k[1] == repo]:
+            self._files.pop(key, None)
 
     async def codeowners(self, forge: Forge, where: str, repo: str, ref: str) -> CodeOwners | None:
         """The repository's CODEOWNERS on ``ref``, read in the forge's syntax."""

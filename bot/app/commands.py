@@ -163,4 +163,4 @@ async def _config(services: Services, forge: Forge, where: str, event: Event, re
         return await services.reads.config_for(forge, where, event.repo, ref)
     except ConfigError as exc:  # a broken repository config: the organisation's rules still answer
         log.info("commands on %s#%s use the organisation config: %s", event.repo, event.number, exc)
-        return services.reads.org
+        return await services.reads.org_rules(forge, where, event.repo)

@@ -19,6 +19,11 @@ class Memory(Protocol):
     def mark(self, forge: str, repo: str, number: int, kind: str, values: set[str], present: bool = True) -> None:
         """Record (or, with ``present=False``, forget) values for one item."""
 
+    def remember(self, key: str, value: str) -> None:
+        """Keep ``value`` across restarts (the last good organisation config)."""
+
+    def recall(self, key: str) -> str | None: ...
+
 
 class Rechecks(Protocol):
     """Re-evaluations the bot schedules for itself, for changes no webhook will announce."""

@@ -31,7 +31,7 @@ async def assess_ready(services: Services, forge: Forge, where: str, repo: str,
     try:
         config = await services.reads.config_for(forge, where, repo, "")
     except ConfigError:
-        config = services.reads.org  # a broken repo file must not stop triage: the org rules apply
+        config = await services.reads.org_rules(forge, where, repo)  # a broken repo file must not stop triage
     body = read_body(issue.body)
     return issue, config, evaluate_ready(issue, config, body), triage(issue, config, body)
 

@@ -22,11 +22,12 @@ from ..config import Config
 from ..forges.base import Forge
 from ..model import Event
 from .commands import handle_comment
+from .config_changes import on_push
 from .dod import assess, publish
 from .ports import Services
 from .ready import run_ready
 
-DOD, READY, COMMANDS = "dod", "ready", "commands"
+DOD, READY, COMMANDS, CONFIG = "dod", "ready", "commands", "config"
 
 ROUTES: dict[tuple[str, str], str] = {
     **{("pull_request", a): DOD for a in (
@@ -36,6 +37,7 @@ ROUTES: dict[tuple[str, str], str] = {
     **{("check", a): DOD for a in ("completed", "rerequested", "pending")},
     **{("issues", a): READY for a in ("opened", "edited", "labeled", "unlabeled", "reopened")},
     ("issue_comment", "created"): COMMANDS,
+    ("push", "pushed"): CONFIG,
 }
 
 
@@ -91,6 +93,9 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
     """Handle one coalesced batch; returns a short outcome for the audit log."""
     first = events[0]
     done = []
+    pushes = [e for e in events if route(e) == CONFIG]
+    if pushes:
+        done.append(await on_push(services, forge, where, pushes))
     dod_events = [e for e in events if route(e) == DOD]
     want_dod = bool(dod_events) and _any_relevant(services, forge, where, dod_events)
     if dod_events and not want_dod:

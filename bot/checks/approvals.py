@@ -108,4 +108,15 @@ def judge(ev: ApprovalsEvidence, facts: Facts) -> Finding:
     return passed(reason)
 
 
-KIND = Kind("approvals", ApprovalsEvidence, judge, waits_for="people", reads=lambda ev: Reads(reviews=True))
+def weaker(org: ApprovalsEvidence, repo: ApprovalsEvidence, org_config) -> str | None:
+    if org.per_team and not repo.per_team:
+        return "one approval per touched team, as the organisation asks"
+    policy = org_config.review
+    floor = org.min if org.min is not None else max(policy.min_approvals, policy.cross_team_min_approvals)
+    if repo.min != org.min and (repo.min is None or repo.min < floor):
+        return f"at least {floor} approvals, as the organisation asks"
+    return None
+
+
+KIND = Kind("approvals", ApprovalsEvidence, judge, waits_for="people", reads=lambda ev: Reads(reviews=True),
+            weaker=weaker)

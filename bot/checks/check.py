@@ -10,7 +10,7 @@ from ..config.base import EvidenceBase
 from .ci import matching
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
-from .kind import Kind, Reads
+from .kind import Kind, Reads, weaker_missing, weaker_names
 
 
 class CheckEvidence(EvidenceBase):
@@ -39,4 +39,10 @@ def judge(ev: CheckEvidence, facts: Facts) -> Finding:
     return passed(", ".join(c.name for c in checks) + " succeeded")
 
 
-KIND = Kind("check", CheckEvidence, judge, waits_for="ci", reads=lambda ev: Reads(checks=tuple(ev.names)))
+def weaker(org: CheckEvidence, repo: CheckEvidence, org_config) -> str | None:
+    return (weaker_names(org.names, repo.names, org.require == "all", repo.require == "all")
+            or weaker_missing(org.missing, repo.missing))
+
+
+KIND = Kind("check", CheckEvidence, judge, waits_for="ci", reads=lambda ev: Reads(checks=tuple(ev.names)),
+            weaker=weaker)

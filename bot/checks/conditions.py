@@ -29,3 +29,26 @@ def applies(cond: Condition | None, facts: Facts) -> tuple[bool, str]:
 
 def _folded(names: list[str]) -> set[str]:
     return {name.casefold() for name in names}
+
+
+def widens(org: Condition | None, repo: Condition | None) -> bool:
+    """Whether ``repo`` holds whenever ``org`` holds: an item (or a piece of evidence) under ``repo``
+    applies at least as often as under ``org``. Each condition may be dropped, a list of paths,
+    labels, teams or branches may grow, the labels that exclude may shrink."""
+    if repo is None:
+        return True
+    for name in ("paths", "labels_any", "teams_any", "base_branches", "labels_none", "cross_team"):
+        wide, narrow = getattr(repo, name), getattr(org, name) if org else None
+        if wide is None:
+            continue
+        if narrow is None:
+            return False  # a condition the organisation does not have: the item applies less often
+        if name == "cross_team":
+            if wide != narrow:
+                return False
+        elif name == "labels_none":
+            if not _folded(wide) <= _folded(narrow):
+                return False
+        elif not ({w.casefold() for w in wide} >= {n.casefold() for n in narrow}):
+            return False
+    return True

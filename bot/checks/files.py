@@ -27,4 +27,10 @@ def judge(ev: FilesEvidence, facts: Facts) -> Finding:
     return failed(f"no change to {' or '.join(ev.patterns)}")
 
 
-KIND = Kind("files", FilesEvidence, judge)
+def weaker(org: FilesEvidence, repo: FilesEvidence, org_config) -> str | None:
+    if not set(repo.patterns) <= set(org.patterns):
+        return f"may only keep some of the patterns {', '.join(org.patterns)}"
+    return None
+
+
+KIND = Kind("files", FilesEvidence, judge, weaker=weaker)

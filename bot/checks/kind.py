@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..config.base import EvidenceBase
     from .facts import Facts
     from .finding import Finding
@@ -31,6 +32,13 @@ def _reads_nothing(evidence: Any) -> Reads:
     return Reads()
 
 
+def _unchanged(org: Any, repo: Any, org_config: "Config") -> str | None:
+    """A kind without a notion of stricter: a repository may not change it."""
+    if org.model_dump(exclude={"when"}) != repo.model_dump(exclude={"when"}):
+        return "a repository may not change this evidence"
+    return None
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str  # the ``kind:`` of an item's evidence in the config
@@ -38,3 +46,24 @@ class Kind:
     judge: Callable[[Any, "Facts"], "Finding"]
     waits_for: str = ""  # what a pending finding waits for: "ci" (checks, statuses) or "people" (reviews)
     reads: Callable[[Any], Reads] = field(default=_reads_nothing)  # of one piece of evidence
+    # Why a repository's version of an organisation's evidence is weaker (None: as strict or stricter);
+    # its ``when`` is compared apart. A repository may tighten the DoD, never weaken it.
+    weaker: Callable[[Any, Any, "Config"], str | None] = field(default=_unchanged)
+
+
+# ----- helpers for ``weaker`` ----------------------------------------------------------------------
+
+def weaker_names(org_names: list[str], repo_names: list[str], org_all: bool, repo_all: bool) -> str | None:
+    """CI names: "any of" may narrow to some of the organisation's names; "all of" may only grow."""
+    if org_all:
+        if not repo_all or not set(org_names) <= set(repo_names):
+            return f"must still require every check of {', '.join(org_names)}"
+    elif not set(repo_names) <= set(org_names):
+        return f"may only keep some of the check names {', '.join(org_names)}"
+    return None
+
+
+def weaker_missing(org_missing: str, repo_missing: str) -> str | None:
+    if org_missing == "fail" and repo_missing != "fail":
+        return "a check the organisation requires to be reported may not become optional until reported"
+    return None

@@ -36,4 +36,14 @@ def judge(ev: LabelEvidence, facts: Facts) -> Finding:
     return passed(f"no label {' / '.join(ev.absent)}")
 
 
-KIND = Kind("label", LabelEvidence, judge, reads=lambda ev: Reads(labels=frozenset([*ev.present, *ev.absent])))
+def weaker(org: LabelEvidence, repo: LabelEvidence, org_config) -> str | None:
+    present, absent = {n.casefold() for n in repo.present}, {n.casefold() for n in repo.absent}
+    if org.present and not (repo.present and present <= {n.casefold() for n in org.present}):
+        return f"may only keep some of the labels {', '.join(org.present)}"
+    if not {n.casefold() for n in org.absent} <= absent:
+        return f"must still refuse the labels {', '.join(org.absent)}"
+    return None
+
+
+KIND = Kind("label", LabelEvidence, judge, reads=lambda ev: Reads(labels=frozenset([*ev.present, *ev.absent])),
+            weaker=weaker)

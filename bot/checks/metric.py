@@ -13,7 +13,7 @@ from ..config.base import EvidenceBase, check_regex
 from .ci import matching
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
-from .kind import Kind, Reads
+from .kind import Kind, Reads, weaker_missing, weaker_names
 
 
 class MetricEvidence(EvidenceBase):
@@ -88,4 +88,23 @@ def judge(ev: MetricEvidence, facts: Facts) -> Finding:
     )
 
 
-KIND = Kind("metric", MetricEvidence, judge, waits_for="ci", reads=lambda ev: Reads(checks=tuple(ev.names)))
+def within(org: MetricEvidence, repo: MetricEvidence) -> bool:
+    """Whether every number ``repo`` accepts is one ``org`` accepts (the same direction, a threshold
+    as strict or stricter): coverage >= 95 within >= 90; p99 < 4 within < 5; > 90 within >= 90."""
+    if (org.op in (">", ">=")) != (repo.op in (">", ">=")):
+        return False
+    if org.op in (">", ">="):
+        return repo.threshold > org.threshold or (repo.threshold == org.threshold and (org.op == ">=" or repo.op == ">"))
+    return repo.threshold < org.threshold or (repo.threshold == org.threshold and (org.op == "<=" or repo.op == "<"))
+
+
+def weaker(org: MetricEvidence, repo: MetricEvidence, org_config) -> str | None:
+    if (repo.pattern, repo.unit) != (org.pattern, org.unit):
+        return "a repository may not change where the number is read"
+    if not within(org, repo):
+        return f"{repo.op} {repo.threshold:g} is looser than the organisation's {org.op} {org.threshold:g}"
+    return weaker_names(org.names, repo.names, False, False) or weaker_missing(org.missing, repo.missing)
+
+
+KIND = Kind("metric", MetricEvidence, judge, waits_for="ci", reads=lambda ev: Reads(checks=tuple(ev.names)),
+            weaker=weaker)

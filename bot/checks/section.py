@@ -32,4 +32,12 @@ def judge(ev: SectionEvidence, facts: Facts) -> Finding:
     return passed(f"section written ({len(text)} characters)")
 
 
-KIND = Kind("section", SectionEvidence, judge)
+def weaker(org: SectionEvidence, repo: SectionEvidence, org_config) -> str | None:
+    if repo.heading != org.heading:
+        return "a repository may not change which section is read"
+    if repo.min_chars < org.min_chars:
+        return f"at least {org.min_chars} characters, as the organisation asks"
+    return None
+
+
+KIND = Kind("section", SectionEvidence, judge, weaker=weaker)

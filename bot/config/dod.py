@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from ..checks.kinds import KINDS
 from .base import Condition, Strict
@@ -80,7 +80,21 @@ class Reporting(Strict):
     status_context: str = "nexus/dod"
     sticky_comment_github: bool = False
     details_url: str | None = None  # e.g. https://nexus.example.org/report/{repo}/{number}
+    config_check_name: str = "Nexus config"  # the check of a pull request that changes a config file
+    config_status_context: str = "nexus/config"
 
+
+class MayRelax(Strict):
+    items: list[str] = []  # item ids ("*": every item) a repository may disable, make advisory or loosen
+    settings: list[str] = []  # settings a repository may loosen, e.g. "review.min_approvals", "waivers"
+
+
+class RepositoryPolicy(Strict):
+    """What a repository's own file may change beyond tightening. Everything else it may only make
+    stricter: add items, make an advisory item required, raise thresholds and approval counts, make
+    items apply more often."""
+
+    may_relax: MayRelax = MayRelax()
 
 
 class Config(Strict):
@@ -92,8 +106,22 @@ class Config(Strict):
     waivers: WaiverPolicy = WaiverPolicy()
     reporting: Reporting = Reporting()
     command_prefix: str = "/nexus"
+    repositories: RepositoryPolicy = RepositoryPolicy()  # organisation only: what repositories may relax
     items: list[DodItem] = Field(min_length=1)
     ready: ReadyConfig = Field(default_factory=ReadyConfig)  # Ready criteria and triage, see bot/checks/ready.py
+    # What a repository's file asked that the organisation's rules refused ("file:line: field: why"),
+    # and problems of the organisation's own file while its last good version stays in force.
+    _notices: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        return self._notices
+
+    def noting(self, *notices: str) -> "Config":
+        """The same config, carrying ``notices`` (shown in every report it judges)."""
+        copy = self.model_copy()
+        copy._notices = (*self._notices, *notices)
+        return copy
 
     def team_label(self, key: str) -> str:
         return self.teams[key].label or f"team:{key}"

@@ -15,6 +15,7 @@ from ruamel.yaml.error import YAMLError
 
 from .base import ConfigError
 from .dod import Config
+from .layers import tighten
 
 MAX_CONFIG_BYTES = 512 * 1024
 MAX_CONFIG_NODES = 100_000  # the embedded config has about 2,000
@@ -180,21 +181,30 @@ def _has(node: Any, part: Any) -> bool:
 
 
 def load_config(*sources: tuple[str, str]) -> Config:
-    """Load and validate the merged config from ``(filename, text)`` pairs, later ones overriding."""
+    """The config of ``(filename, text)`` layers: the organisation's first, then a repository's,
+    which may tighten it but never weaken it (``layers.py``); what it was refused is carried by the
+    config as notices. Raises ConfigError, naming file, line and field, for a file that cannot be used."""
     data: Any = {}
     where: dict[Path_, tuple[str, int]] = {}
-    first = sources[0][0] if sources else "config"
+    config: Config | None = None
     for n, (filename, text) in enumerate(sources):
         tree, tree_where = parse_yaml(text, filename)
         for path in ORGANISATION_ONLY if n else ():
             if path in tree_where:
                 raise ConfigError(filename, tree_where[path][1], ".".join(path),
                                   "this is set for the whole organisation (config/dod.yml), not per repository")
-        if not data:
+        if not n:
             data, where = tree, dict(tree_where)
         else:
             data = _merge(data, tree, (), where, tree_where, ())
-    default_file = sources[-1][0] if len(sources) > 1 else first
+        layer = _validated(data, where, filename)
+        config = layer if config is None else tighten(config, layer, tree, tree_where, filename)
+    if config is None:
+        raise ConfigError("config", None, None, "no config given")
+    return config
+
+
+def _validated(data: Any, where: dict, default_file: str) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:

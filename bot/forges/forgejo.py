@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 
 from .. import markers
 from ..model import ChangedFile, CheckResult, CodeOwners, Comment, Issue, PullRequest, Report, Review, ReviewState, State
@@ -88,6 +88,7 @@ class ForgejoForge(ForgejoHttp):
         self.bot_login = bot_login
         self._team_ids: dict[tuple[str, str], int] = {}
         self._labels: TTLCache = TTLCache(maxsize=256, ttl=60)  # repo -> {name: id}, org labels included
+        self._raw: LRUCache = LRUCache(maxsize=1024)  # (repo, path, ref) -> (ETag, text) of files read
 
     def read_codeowners(self, text: str) -> CodeOwners | None:
         """Forgejo's syntax: anchored regular expressions, every matching line applies."""
@@ -147,10 +148,22 @@ class ForgejoForge(ForgejoHttp):
         )
 
     async def file_at(self, repo: str, path: str, ref: str) -> str | None:
-        """The file on ``ref``; an empty ``ref`` means the default branch."""
+        """The file on ``ref``; an empty ``ref`` means the default branch. A conditional read: Forgejo
+        answers 304 with no body when the blob's ETag is the one the bot already has."""
+        key = (repo, path, ref)
+        cached = self._raw.get(key)
         params = {"ref": ref} if ref else None
-        r = await self._call("GET", f"/repos/{repo}/raw/{quote(path)}", params=params, missing_ok=True)
-        return None if r is None else r.content.decode("utf-8", errors="replace")
+        r = await self._call("GET", f"/repos/{repo}/raw/{quote(path)}", params=params, missing_ok=True,
+                             headers={"If-None-Match": cached[0]} if cached else None)
+        if r is None:
+            self._raw.pop(key, None)
+            return None
+        if r.status_code == 304 and cached:
+            return cached[1]
+        text = r.content.decode("utf-8", errors="replace")
+        if r.headers.get("etag"):
+            self._raw[key] = (r.headers["etag"], text)
+        return text
 
     async def pulls_for_commit(self, repo: str, sha: str) -> list[int]:
         pulls = await self._pages(f"/repos/{repo}/pulls", {"state": "open"})

@@ -88,7 +88,8 @@ class ForgejoHttp:
         r = await self._call(method, path, params=params, body=body, missing_ok=missing_ok)
         return r.json() if r is not None and r.content else None
 
-    async def _call(self, method: str, path: str, *, params=None, body=None, missing_ok=False) -> httpx.Response | None:
+    async def _call(self, method: str, path: str, *, params=None, body=None, missing_ok=False,
+                    headers: dict | None = None) -> httpx.Response | None:
         """One API call, retried on 5xx, 429, timeouts and connection errors; None for a 404 when ``missing_ok``."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
@@ -101,13 +102,13 @@ class ForgejoHttp:
             with attempt:
                 self.calls += 1
                 try:
-                    r = await self._http.request(method, path, params=params, json=body)
+                    r = await self._http.request(method, path, params=params, json=body, headers=headers)
                 except httpx.TransportError as e:
                     raise ForgeError(f"{method} {path}: {type(e).__name__}") from None
                 log.debug("%s %s -> %s", method, path, r.status_code)
                 if missing_ok and r.status_code == 404:
                     return None
-                if not r.is_success:
+                if not r.is_success and r.status_code != 304:  # 304: a conditional read, unchanged
                     message = f"{method} {path}: HTTP {r.status_code} {_error_message(r)}"
                     raise ForgeError(message, status=r.status_code, retry_after=_retry_after(r))
                 return r

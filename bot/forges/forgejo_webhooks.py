@@ -178,6 +178,19 @@ def _status(kind: str, p: dict) -> dict:
     )
 
 
+def _push(kind: str, p: dict) -> dict:
+    """A push: its branch, and the paths it changed (None when the payload lists fewer commits
+    than were pushed, ``total_commits``)."""
+    commits = p.get("commits") or []
+    total = p.get("total_commits")
+    paths = None
+    if commits and (not isinstance(total, int) or total <= len(commits)):
+        paths = sorted({path for c in commits for k in ("added", "removed", "modified") for path in c.get(k) or ()})
+    return dict(name="push", action="pushed", head_sha=_optional(p, "after", str),
+                extra={"ref": _get(p, "ref"), "default_branch": _optional(p, "repository.default_branch", str),
+                       "paths": paths})
+
+
 def _time(value: Any) -> datetime | None:
     try:
         return datetime.fromisoformat(value) if value else None
@@ -195,6 +208,7 @@ _MAPPERS: dict[str, Callable[[str, dict], dict]] = {
     **dict.fromkeys(("issues", "issue_label", "issue_assign", "issue_milestone"), _issues),
     **dict.fromkeys(("issue_comment", "pull_request_comment"), _comment),
     "status": _status,
+    "push": _push,
 }
 
 # Forgejo also sends X-GitHub-Event and X-Hub-Signature-256: never trust those here.

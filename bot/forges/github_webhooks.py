@@ -148,6 +148,20 @@ def _issue_comment(p: dict) -> dict:
     return dict(_issues(p), name="issue_comment", comment=comment)
 
 
+PUSH_COMMITS_LIMIT = 2048  # a push payload lists at most this many commits
+
+
+def _push(p: dict) -> dict:
+    """A push: its branch, and the paths it changed (None when the payload cannot tell them all)."""
+    commits = p.get("commits") or []
+    paths = None
+    if commits and len(commits) < PUSH_COMMITS_LIMIT:
+        paths = sorted({path for c in commits for k in ("added", "removed", "modified") for path in c.get(k) or ()})
+    return dict(name="push", action="pushed", head_sha=_optional(p, "after", str),
+                extra={"ref": _get(p, "ref"), "default_branch": _optional(p, "repository.default_branch", str),
+                       "paths": paths})
+
+
 def _ping(p: dict) -> dict:
     return dict(name="ping", action="", extra={"app_id": (p.get("hook") or {}).get("app_id")})
 
@@ -169,6 +183,7 @@ _MAPPERS: dict[str, Callable[[dict], dict]] = {
     "status": _status,
     "issues": _issues,
     "issue_comment": _issue_comment,
+    "push": _push,
     "ping": _ping,
     "installation": _installation("installation", "repositories"),
     "installation_repositories": _installation("installation_repositories", "repositories_added"),

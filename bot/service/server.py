@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..app.cached_reads import CachedReads
+from ..app.org_config import Location
 from ..app.ports import Services
 from ..config import ConfigError, default_config_text
 from ..forges.registry import ForgejoCredentials, Forges, GitHubCredentials
@@ -57,7 +58,10 @@ def build(settings: Settings, store: Store | None = None) -> tuple[web.Applicati
     layer's own connection to the database, when it runs on a thread of its own."""
     source = org_config_source(settings)
     work_store = Store(settings.database_path)
-    services = Services(memory=work_store, rechecks=Rechecks(work_store), reads=CachedReads(source),
+    reads = CachedReads(source, memory=work_store, org_ttl=settings.org_config_ttl_seconds,
+                        org_location=Location(settings.org_config_repo, settings.org_config_path),
+                        org_locations={i.name: Location(i.org_config_repo, i.org_config_path) for i in settings.forgejo})
+    services = Services(memory=work_store, rechecks=Rechecks(work_store), reads=reads,
                         details_url=settings.details_url, recheck_seconds=settings.forgejo_recheck_seconds)
     worker = Worker(services, work_store, forges_of(settings), settings)
     forges = worker.forges

@@ -30,6 +30,8 @@ class ForgejoInstance:
     url: str
     token: Secret = field(repr=False)
     webhook_secret: Secret = field(repr=False)
+    org_config_repo: str = ".github"
+    org_config_path: str = "nexus.yml"
 
 
 # name, meaning: `nexus-bot serve --help` prints this table
@@ -44,11 +46,15 @@ DOCUMENTED = [
     ("FORGEJO_TOKEN", "Forgejo/Gitea token of the bot user"),
     ("FORGEJO_WEBHOOK_SECRET", "secret of the Forgejo/Gitea webhook"),
     ("FORGEJO_INSTANCES", "more instances: NAME1,NAME2 with FORGEJO_<NAME>_URL/_TOKEN/_WEBHOOK_SECRET"),
+    ("FORGEJO_ORG_CONFIG_REPO", "per instance (FORGEJO_<NAME>_ORG_CONFIG_REPO/_PATH): where its owners keep their config"),
     ("PORT", "HTTP port (default 3000)"),
     ("HOST", "HTTP address (default 0.0.0.0)"),
     ("LOG_LEVEL", "debug | info | warn | error (default info)"),
     ("DATABASE_PATH", "SQLite file for the queue and the bot's state (default ./nexus-bot.sqlite3)"),
-    ("NEXUS_CONFIG", "the organisation config (default: the embedded config/dod.yml)"),
+    ("NEXUS_CONFIG", "the organisation config when an owner has none in a repository (default: the embedded config/dod.yml)"),
+    ("ORG_CONFIG_REPO", "the repository of an owner holding its organisation config (default .github)"),
+    ("ORG_CONFIG_PATH", "the organisation config's path in it, on its default branch (default nexus.yml)"),
+    ("ORG_CONFIG_TTL_SECONDS", "re-read an unchanged organisation config this often; a push changing it applies at once (default 300)"),
     ("WORKERS", "concurrent evaluations (default 4)"),
     ("COALESCE_SECONDS", "events for one PR/issue within this window give one evaluation (default 2)"),
     ("DELIVERY_TTL_HOURS", "how long delivery ids are remembered against redeliveries (default 24)"),
@@ -72,6 +78,9 @@ class Settings:
     log_level: str = "info"
     database_path: str = "nexus-bot.sqlite3"
     config_path: str | None = None
+    org_config_repo: str = ".github"
+    org_config_path: str = "nexus.yml"
+    org_config_ttl_seconds: float = 300.0
     workers: int = 4
     coalesce_seconds: float = 2.0
     delivery_ttl_hours: float = 24.0
@@ -107,12 +116,14 @@ class Settings:
             except ValueError:
                 raise SettingsError(f"{name} must be a number, not {raw!r}") from None
 
+        org_repo = get("ORG_CONFIG_REPO") or ".github"
+        org_path = get("ORG_CONFIG_PATH") or "nexus.yml"
         instances = []
         if get("FORGEJO_URL"):
-            instances.append(_instance(get, "default", ""))
+            instances.append(_instance(get, "default", "", org_repo, org_path))
         for name in (get("FORGEJO_INSTANCES") or "").split(","):
             if name.strip():
-                instances.append(_instance(get, name.strip().lower(), name.strip().upper() + "_"))
+                instances.append(_instance(get, name.strip().lower(), name.strip().upper() + "_", org_repo, org_path))
 
         return cls(
             app_id=number("APP_ID", None),
@@ -127,6 +138,9 @@ class Settings:
             log_level=(get("LOG_LEVEL") or "info").lower(),
             database_path=get("DATABASE_PATH") or "nexus-bot.sqlite3",
             config_path=get("NEXUS_CONFIG"),
+            org_config_repo=org_repo,
+            org_config_path=org_path,
+            org_config_ttl_seconds=number("ORG_CONFIG_TTL_SECONDS", 300.0, float),
             workers=max(1, number("WORKERS", 4)),
             coalesce_seconds=number("COALESCE_SECONDS", 2.0, float),
             delivery_ttl_hours=number("DELIVERY_TTL_HOURS", 24.0, float),
@@ -141,9 +155,11 @@ class Settings:
         return next((i for i in self.forgejo if i.name == name), None)
 
 
-def _instance(get, name: str, infix: str) -> ForgejoInstance:
+def _instance(get, name: str, infix: str, org_repo: str, org_path: str) -> ForgejoInstance:
     url, token, secret = (get(f"FORGEJO_{infix}{k}") for k in ("URL", "TOKEN", "WEBHOOK_SECRET"))
     missing = [k for k, v in (("URL", url), ("TOKEN", token), ("WEBHOOK_SECRET", secret)) if not v]
     if missing:
         raise SettingsError(f"Forgejo instance {name!r}: FORGEJO_{infix}{missing[0]} is not set")
-    return ForgejoInstance(name, url.rstrip("/"), Secret(token), Secret(secret))
+    return ForgejoInstance(name, url.rstrip("/"), Secret(token), Secret(secret),
+                           get(f"FORGEJO_{infix}ORG_CONFIG_REPO") or org_repo,
+                           get(f"FORGEJO_{infix}ORG_CONFIG_PATH") or org_path)

@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS marks (           -- what the bot did, so it can undo
     kind TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (forge, repo, number, kind, value)
 );
+CREATE TABLE IF NOT EXISTS kept (            -- what must outlive a restart, e.g. the last good org config
+    key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL
+);
 """
 
 
@@ -254,3 +257,10 @@ class Store:
             else "DELETE FROM marks WHERE forge=? AND repo=? AND number=? AND kind=? AND value=?"
         )
         self.db.executemany(sql, [(forge, repo, number, kind, v) for v in values])
+
+    def remember(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO kept VALUES (?, ?, ?)", (key, _text(value), time.time()))
+
+    def recall(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM kept WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None

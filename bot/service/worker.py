@@ -236,7 +236,7 @@ class Worker:
     async def _entities(self, event: Event, forge) -> list[tuple[tuple, Event]]:
         """The (entity key, event) pairs this event concerns; check events may name no PR."""
 
-        if event.number is not None:
+        if event.entity is not None:
             return [(event.entity, event)]
         if event.name == "check" and event.repo and event.head_sha:
             numbers = list(event.pr_numbers) or await self.services.reads.pulls_for_commit(

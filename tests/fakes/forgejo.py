@@ -141,6 +141,7 @@ class FakeForgejo:
         self._failures: list[tuple[int, dict]] = []
         self._down = False
         self._runner: web.AppRunner | None = None
+        self.if_none_match: str | None = None  # of the request being answered (handlers run one at a time)
 
     # -- lifecycle and faults
 
@@ -370,6 +371,7 @@ class FakeForgejo:
         except ValueError:
             return self._reject(f"{request.method} {path}: body is not JSON: {text[:80]!r}")
         self.requests.append(Request(request.method, unquote(path), dict(request.query), body))
+        self.if_none_match = request.headers.get("If-None-Match")
         if self._down:
             return web.json_response({"message": "upstream unavailable"}, status=503)
         if self._failures:
@@ -728,7 +730,10 @@ def _raw_file(fake: FakeForgejo, p, q, body):
     text = r.files.get((ref, p["filepath"]))
     if text is None:
         raise Answer(404, f"{p['filepath']} does not exist at {ref}")
-    return 200, text
+    etag = '"%s"' % hashlib.sha1(text.encode()).hexdigest()  # Forgejo's ServeBlob: the blob id
+    if fake.if_none_match == etag:
+        return 304, "", {"ETag": etag}
+    return 200, text, {"ETag": etag}
 
 
 @operation("teamSearch")

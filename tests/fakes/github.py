@@ -437,6 +437,7 @@ class FakeGitHub:
             "issues": self._issues_payload,
             "issue_comment": self._issue_comment_payload,
             "installation": self._installation_payload,
+            "push": self._push_payload,
             "ping": self._ping_payload,
         }[event]
         payload, default_sender = build(action, repo, number, overrides)
@@ -446,7 +447,8 @@ class FakeGitHub:
         if event == "installation":
             payload["installation"]["id"] = installation_id
         else:
-            payload["repository"] = self._repository(repo)
+            if event != "push":  # a push's repository is the webhook kind, with its default branch
+                payload["repository"] = self._repository(repo)
             payload["installation"] = {"id": installation_id, "node_id": f"MDIz{installation_id}"}
         login, kind = default_sender
         payload["sender"] = _user(sender or login, sender_type or kind)
@@ -575,6 +577,26 @@ class FakeGitHub:
         payload["installation"] = installation
         repository = self._repository(repo)
         payload["repositories"] = [{k: repository[k] for k in ("id", "node_id", "name", "full_name", "private")}]
+        return payload, (owner, "User")
+
+    def _push_payload(self, action, repo, number, o):
+        """A push to ``ref`` (default: the default branch) changing ``paths`` in one commit. The
+        examples have no push: the payload is built here and checked against GitHub's webhook schema."""
+        paths, ref = o.pop("paths", []), o.pop("ref", "refs/heads/main")
+        before, after = o.pop("before", "0" * 40), o.pop("after", hashlib.sha1(repr(paths).encode()).hexdigest())
+        owner = repo.split("/")[0]
+        person = {"name": owner, "email": f"{owner}@example.org", "username": owner}
+        commit = {"id": after, "tree_id": after, "distinct": True, "message": "Update config", "timestamp": _now(),
+                  "url": f"https://github.com/{repo}/commit/{after}", "author": person, "committer": person,
+                  "added": [], "removed": [], "modified": list(paths)}
+        repository = self._repository(repo) | {"default_branch": "main", "master_branch": "main",
+                                                "stargazers": 0, "pushed_at": int(time.time()),
+                                                "created_at": int(time.time())}
+        payload = {"ref": ref, "before": before, "after": after, "base_ref": None, "created": False,
+                   "deleted": False, "forced": False, "compare": f"https://github.com/{repo}/compare/{before}...{after}",
+                   "commits": [commit] if paths else [], "head_commit": commit, "pusher": person,
+                   "repository": repository}
+        _adapter(M.WebhookPush).validate_python({**payload, "sender": _user(owner)})
         return payload, (owner, "User")
 
     def _ping_payload(self, action, repo, number, o):
