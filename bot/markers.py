@@ -21,6 +21,7 @@ from .model import Comment, Verdict, Waiver
 
 STICKY_DOD = "<!-- nexus-bot:dod -->"  # the one DoD report comment (Forgejo, or GitHub when asked)
 READY = "<!-- nexus-bot:ready -->"  # the one Ready comment of an issue
+STICKY_CONFIG = "<!-- nexus-bot:config -->"  # the config check of a PR that changes a config file (Forgejo)
 VERDICT_START = "<!-- nexus-verdict"  # a report's last line: the verdict as JSON
 _VERDICT = re.compile(r"<!-- nexus-verdict (\{.*?\}) -->", re.S)
 _WAIVER = re.compile(r"<!-- nexus-(waiver|unwaiver) (\{.*?\}) -->")

@@ -216,6 +216,33 @@ class Report:
     always_write: bool = False  # a person asked for a re-run: write even when nothing changed
 
 
+@dataclass(frozen=True)
+class Annotation:
+    """A remark pinned to one line of one file (GitHub shows it in the diff)."""
+
+    path: str
+    line: int
+    level: str  # failure | warning | notice
+    message: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """A check other than the DoD verdict (the config check of a PR that changes a config file, the
+    DoD of a merge queue's group): a check run on GitHub, a commit status (and a sticky comment when
+    ``sticky_marker`` is set) on Forgejo."""
+
+    name: str  # the check run's name
+    context: str  # the commit status's context
+    conclusion: str  # success | failure | neutral
+    title: str  # one line
+    summary: str  # markdown
+    annotations: tuple[Annotation, ...] = ()
+    sticky_marker: str | None = None
+    target_url: str | None = None
+
+
 # ----- references between items, and label writes on them ---------------------------------------
 
 @dataclass(frozen=True, order=True)

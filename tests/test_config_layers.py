@@ -60,7 +60,7 @@ WEAKENINGS = [
 def test_a_weakening_is_refused_with_its_line_and_the_organisation_rule_applies(name, text, line, field, org_rule_holds):
     config = layered(text)
     assert org_rule_holds(config)
-    [notice] = config.notices
+    [notice] = map(str, config.notices)
     assert notice.startswith(f"{REPO}:{line}: {field}: refused, the organisation's rule applies"), notice
 
 
@@ -69,7 +69,7 @@ def test_a_repository_may_not_make_an_unwaivable_item_waivable():
                                        "    help: Fix the failing test job, then push.\n    waivable: false\n", 1))
     config = layered("items:\n  - id: tests\n    waivable: true\n", org)
     assert not item(config, "tests").waivable
-    assert config.notices[0].startswith(f"{REPO}:3: items[tests].waivable: refused")
+    assert str(config.notices[0]).startswith(f"{REPO}:3: items[tests].waivable: refused")
 
 
 TIGHTENINGS = [
@@ -115,7 +115,7 @@ def test_refusals_are_line_by_line_and_the_rest_of_the_file_applies():
         "review:\n  min_approvals: 0\n  cross_team_min_approvals: 3\n"
         "items:\n  - id: tests\n    enabled: false\n  - id: docs\n    severity: required\n"
     )
-    assert [n.split(": refused")[0] for n in config.notices] == [
+    assert [str(n).split(": refused")[0] for n in config.notices] == [
         f"{REPO}:6: items[tests].enabled", f"{REPO}:2: review.min_approvals"]
     assert config.review.cross_team_min_approvals == 3 and item(config, "docs").required
 
@@ -127,4 +127,4 @@ def test_what_the_organisation_opens_a_repository_may_relax():
                      "review:\n  min_approvals: 0\nwaivers:\n  users: [rita]\n", org)
     assert not item(config, "changelog").enabled and config.review.min_approvals == 0
     assert config.waivers.users == ["rita"]
-    assert [n.split(": refused")[0] for n in config.notices] == [f"{REPO}:5: items[tests].enabled"]
+    assert [str(n).split(": refused")[0] for n in config.notices] == [f"{REPO}:5: items[tests].enabled"]

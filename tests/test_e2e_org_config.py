@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot.config import default_config_text
 
 from .test_e2e_dod import green
-from .world import ORG_CONFIG_REPO
+from .world import ORG_CONFIG_REPO, only
 
 ORG = default_config_text()[1]
 ADVISORY_CHANGELOG = ORG.replace("    title: CHANGELOG.md updated\n", "    title: CHANGELOG.md updated\n    severity: advisory\n", 1)
@@ -109,3 +109,39 @@ async def test_without_any_good_version_the_dod_fails_with_the_error(world):
     await world.settle()
     assert world.state(6) == "failure"  # never weaker than the DoD: no verdict at all is a failure
     assert f"org/.github/nexus.yml:{BROKEN_LINE}: review.min_approvals" in world.report(6).summary
+
+
+async def test_a_retargeted_pull_request_is_judged_at_once_under_its_new_base(world):
+    """Moving a PR to another base branch re-judges it under that branch's config, at once: the
+    verdict of the old base is not left standing."""
+    world.set_repo_file(".github/nexus.yml", "items:\n  - id: docs\n    severity: required\n", ref="release/1")
+    world.open_pr(7, files=["docs/guide.md", "CHANGELOG.md"], labels=["feature"])
+    green(world, world.head(7))
+    world.review(7, "bob", "APPROVED")
+    assert await world.send("opened", 7) == 202
+    await world.settle()
+    assert world.state(7) == "success" and world.item(7, "docs")["required"] is False
+
+    old = world.retarget(7, "release/1")
+    assert await world.send("edited", 7, changes=world.retargeted(old)) == 202
+    await world.settle()
+    assert world.item(7, "docs")["required"] is True  # release/1's own rule
+
+
+@only("github")  # merge queues are GitHub's alone
+async def test_a_merge_group_gets_the_dod_check_on_its_commit(world):
+    world.open_pr(8, files=["docs/guide.md", "CHANGELOG.md"])
+    green(world, world.head(8))
+    world.review(8, "bob", "APPROVED")
+    world.open_pr(9, files=["docs/guide.md"])  # no CHANGELOG: not Done
+    green(world, world.head(9))
+    world.review(9, "bob", "APPROVED")
+
+    assert await world.send("merge_group", 8, sha="a" * 40) == 202
+    assert await world.send("merge_group", 9, sha="b" * 40) == 202
+    await world.settle()
+    [done] = world.fake.check_runs_for("org/app", "a" * 40, "Nexus DoD")
+    assert done["conclusion"] == "success" and done["output"]["title"].startswith("#8 is Done")
+    [not_done] = world.fake.check_runs_for("org/app", "b" * 40, "Nexus DoD")
+    assert not_done["conclusion"] == "failure" and "`changelog`" in not_done["output"]["summary"]
+    assert not_done["output"]["title"].startswith("#9 is not Done")

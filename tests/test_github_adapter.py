@@ -450,5 +450,7 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge):
     await forge.set_labels(REPO, 7, ["ready"], ["P1"], {"ready": "0e8a16"})
     await forge.react(REPO, pr.comments[0].id, "rocket")
     await forge.request_reviews(REPO, 7, ["backend"])
+    assert await forge.open_pulls(REPO, 20) == [(7, "main")]
+    assert await forge.open_pulls_of_owner("org", 20) == [(REPO, 7)]
     served = {(r.method, r.route) for r in fake_github.requests}
     assert fake_github.strict and served == fake_github.endpoints() - {("GET", "/user")}  # /user: token mode only

@@ -60,7 +60,7 @@ async def test_the_last_good_version_outlives_a_restart(tmp_path):
     org = await configs(store).read(Files(BROKEN), "github", "acme")
     assert org.in_force().review.min_approvals == 3  # the last good, never the (weaker) default
     assert isinstance(org.error, ConfigError) and org.error.line is not None
-    assert "last good version applies" in org.in_force().notices[0]
+    assert "last good version applies" in str(org.in_force().notices[0])
 
 
 async def test_with_no_good_version_at_all_nothing_is_in_force(tmp_path):

@@ -74,6 +74,7 @@ EVENTS = {
     "comment": "issue_comment created | issue_comment / pull_request_comment created",
     # repositories
     "push": "push | push (paths=[...] changed, ref= default refs/heads/main)",
+    "merge_group": "merge_group checks_requested (sha= the group's commit) | -",
 }
 
 
@@ -106,6 +107,17 @@ class Published:
     title: str
     summary: str
     verdict: dict | None  # the machine-readable verdict at the end of the summary
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check other than the DoD verdict, as a person sees it: GitHub's check run (its annotations),
+    Forgejo's commit status and sticky comment (no annotations: the comment lists them)."""
+
+    state: str  # success | failure | neutral (Forgejo: warning reads as neutral)
+    title: str
+    summary: str
+    annotations: list[dict]  # GitHub: {path, start_line, annotation_level, message, ...}
 
 
 class World:
@@ -162,6 +174,14 @@ class World:
 
     def close(self, number: int, *, merged: bool = False, repo: str = REPO) -> None:
         """Close a PR (merged or not) or an issue."""
+        raise NotImplementedError
+
+    def retarget(self, number: int, base: str, *, repo: str = REPO) -> str:
+        """Change the PR's base branch; the base it had. Send "edited" with ``changes=retargeted(old)``."""
+        raise NotImplementedError
+
+    def retargeted(self, old_base: str) -> dict:
+        """The ``changes`` of the "edited" delivery a forge sends when a PR's base changes."""
         raise NotImplementedError
 
     def set_labels(self, number: int, labels, *, repo: str = REPO) -> None:
@@ -271,6 +291,11 @@ class World:
         the ``nexus/dod`` status and the sticky comment on Forgejo)."""
         raise NotImplementedError
 
+    def config_check(self, number: int, *, repo: str = REPO) -> Check | None:
+        """The "Nexus config" check of a PR's head (GitHub check run; Forgejo ``nexus/config`` status
+        and its sticky comment), or None."""
+        raise NotImplementedError
+
     def published(self, number: int, *, repo: str = REPO) -> dict | None:
         """The machine-readable verdict the bot published for the PR's head, or None."""
         report = self.report(number, repo=repo)
@@ -366,6 +391,14 @@ class GitHubWorld(World):
     def close(self, number, *, merged=False, repo=REPO):
         self.fake.close(repo, number, merged=merged)
 
+    def retarget(self, number, base, *, repo=REPO) -> str:
+        pull = self.fake._pull(repo, number)
+        old, pull.base_ref = pull.base_ref, base
+        return old
+
+    def retargeted(self, old_base):
+        return {"base": {"ref": {"from": old_base}, "sha": {"from": _sha(old_base)}}}
+
     def set_labels(self, number, labels, *, repo=REPO):
         self.fake.set_labels(repo, number, list(labels))
 
@@ -429,6 +462,8 @@ class GitHubWorld(World):
             return self.fake.webhook("issue_comment", "created", repo, number, **kw)
         if what == "push":
             return self.fake.webhook("push", None, repo, **kw)
+        if what == "merge_group":
+            return self.fake.webhook("merge_group", "checks_requested", repo, number, **kw)
         raise NotOnThisForge(what)
 
     def signed(self, event, body, delivery="d-1", **headers):
@@ -452,6 +487,14 @@ class GitHubWorld(World):
         state = run["conclusion"] if run["status"] == "completed" else "pending"
         summary = run["output"]["summary"] or ""
         return Published(state, run["output"]["title"] or "", summary, read_verdict(summary))
+
+    def config_check(self, number, *, repo=REPO):
+        runs = self.fake.check_runs_for(repo, self.head(number, repo=repo), "Nexus config")
+        assert len(runs) <= 1, f"{len(runs)} config check runs for one head sha"
+        if not runs:
+            return None
+        output = runs[0]["output"]
+        return Check(runs[0]["conclusion"], output["title"], output["summary"], list(output.get("annotations") or ()))
 
     def labels(self, number, *, repo=REPO):
         return set(self.fake.issues[(repo, number)].labels)
@@ -493,7 +536,7 @@ class ForgejoWorld(World):
     path = "/webhooks/forgejo"
     instance = "default"
     signature_headers = ("X-Forgejo-Signature", "X-Gitea-Signature")
-    events = frozenset(EVENTS) - {"ready_for_review", "review_dismissed", "rerun"}
+    events = frozenset(EVENTS) - {"ready_for_review", "review_dismissed", "rerun", "merge_group"}
     announces_ci_completion = False
     status_context = _ORG_CONFIG.reporting.status_context
 
@@ -533,6 +576,15 @@ class ForgejoWorld(World):
     def close(self, number, *, merged=False, repo=REPO):
         item = self._item(repo, number)
         item.state, item.merged = "closed", merged and item.is_pull
+
+    def retarget(self, number, base, *, repo=REPO) -> str:
+        item = self._item(repo, number)
+        self.fake._repo(repo).branches.setdefault(base, _sha(f"{repo}:{base}"))
+        old, item.base_ref = item.base_ref, base
+        return old
+
+    def retargeted(self, old_base):
+        return {"ref": {"from": old_base}}  # Forgejo's ChangesPayload: the target branch is "ref"
 
     def set_labels(self, number, labels, *, repo=REPO):
         r = self.fake._repo(repo)
@@ -657,6 +709,16 @@ class ForgejoWorld(World):
         comment = self.sticky_comment(number, repo=repo)
         summary = comment["body"] if comment else ""
         return Published(self._SEEN_STATES[status["status"]], status["description"], summary, read_verdict(summary))
+
+    def config_check(self, number, *, repo=REPO):
+        statuses = [s for s in self.fake.statuses_of(repo, self.head(number, repo=repo)) if s["context"] == "nexus/config"]
+        if not statuses:
+            return None
+        comments = [c for c in self.fake.comments_of(repo, number)
+                    if c["user"] == self.bot_login and "<!-- nexus-bot:config -->" in c["body"]]
+        assert len(comments) <= 1, f"{len(comments)} config comments on {repo}#{number}"
+        state = {"warning": "neutral"}.get(statuses[-1]["status"], statuses[-1]["status"])
+        return Check(state, statuses[-1]["description"], comments[0]["body"] if comments else "", [])
 
     def labels(self, number, *, repo=REPO):
         return set(self.fake.labels_of(repo, number))

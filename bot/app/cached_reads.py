@@ -71,6 +71,10 @@ class CachedReads:
         """The organisation config of ``repo``'s owner."""
         return await self.orgs.read(forge, where, repo.split("/", 1)[0])
 
+    async def repo_file(self, forge: Forge, where: str, repo: str, ref: str) -> tuple[str, str] | None:
+        """(path, text) of the repository's own config file on ``ref``, the first in the forge's order."""
+        return await self._first_file(forge, where, repo, ref, forge.config_paths)
+
     async def config_for(self, forge: Forge, where: str, repo: str, ref: str) -> Config:
         """The organisation config, tightened by the repository's file on ``ref`` (the base branch,
         never the PR head). Raises ConfigError naming the file, line and field."""
@@ -86,7 +90,7 @@ class CachedReads:
         key = (org.source[1], found)
         if key not in self._configs:
             try:
-                self._configs[key] = load_config(org.source, found).noting(*self.orgs.notice(org))
+                self._configs[key] = load_config(org.source, found).noting(*self.orgs.notice(org.error))
             except ConfigError as exc:
                 self._configs[key] = exc
         value = self._configs[key]

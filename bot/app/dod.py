@@ -45,24 +45,31 @@ async def assess(forge: Forge, where: str, cached: CachedReads, repo: str, numbe
     except ConfigError as exc:
         verdict = Verdict(head_sha=pr.head_sha, config_error=str(exc))
         return Assessment(pr, None, verdict, render(verdict, cached.org), None)
+    facts = await gather(forge, where, cached, pr, config, waiver_changes=waiver_changes)
+    verdict = judge(facts)
+    url = details_url.format(repo=repo, number=number) if details_url else None
+    sticky = forge.needs_sticky_comment or config.reporting.sticky_comment_github
+    return Assessment(facts.pr, config, verdict, render(verdict, config, target_url=url, sticky=sticky), facts)
+
+
+async def gather(forge: Forge, where: str, cached: CachedReads, pr: PullRequest, config: Config, *,
+                 waiver_changes: dict | None = None, linked: bool = True) -> Facts:
+    """The facts the rules judge ``pr`` on under ``config``: its CODEOWNERS, the touched teams'
+    members, the Ready state of the items it closes (``linked``), the waivers in the bot's replies."""
     if config.review.ownership_source == "codeowners":
-        pr = replace(pr, codeowners=await cached.codeowners(forge, where, repo, pr.base_ref))
+        pr = replace(pr, codeowners=await cached.codeowners(forge, where, pr.repo, pr.base_ref))
     facts = Facts.of(pr, config)
     members = {}
     if facts.cross_team:
         for team in facts.teams:
             if not config.teams[team].members:
                 members[team] = await cached.members(forge, where, pr.owner, config.team_slug(team))
-    linked: dict[str, bool | None] = {}
-    for ref in closed_items(facts.body, pr.repo)[:MAX_LINKED_ITEMS]:
-        linked[ref] = await _is_ready(forge, ref, config)
+    ready: dict[str, bool | None] = {}
+    for ref in closed_items(facts.body, pr.repo)[:MAX_LINKED_ITEMS] if linked else ():
+        ready[ref] = await _is_ready(forge, ref, config)
     waivers = {**markers.waivers_from(pr.comments, forge.bot_login), **(waiver_changes or {})}
     waivers = {item: w for item, w in waivers.items() if w is not None}
-    facts = facts.given(Context(members=members, waivers=waivers, linked_ready=linked))
-    verdict = judge(facts)
-    url = details_url.format(repo=repo, number=number) if details_url else None
-    sticky = forge.needs_sticky_comment or config.reporting.sticky_comment_github
-    return Assessment(pr, config, verdict, render(verdict, config, target_url=url, sticky=sticky), facts)
+    return facts.given(Context(members=members, waivers=waivers, linked_ready=ready))
 
 
 async def _is_ready(forge: Forge, ref: str, config: Config) -> bool | None:

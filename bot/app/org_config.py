@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 
-from ..config import Config, ConfigError, load_config
+from ..config import Config, ConfigError, ConfigNotice, load_config
 from ..forges.base import Forge, ForgeError
 from .ports import Memory
 
@@ -104,11 +104,12 @@ class OrgConfigs:
         if kept is None:
             return OrgConfig(None, broken, error)
         source = tuple(json.loads(kept))
-        notice = f"The organisation's config is broken, its last good version applies: {error}"
-        return OrgConfig(load_config(source).noting(notice), source, error)  # type: ignore[arg-type]
+        return OrgConfig(load_config(source).noting(*self.notice(error)), source, error)  # type: ignore[arg-type]
 
-    def notice(self, org: OrgConfig) -> tuple[str, ...]:
-        """What every config built on ``org`` must say about it."""
-        if org.error is None:
+    @staticmethod
+    def notice(error: ConfigError | None) -> tuple[ConfigNotice, ...]:
+        """What every config built on an organisation config with ``error`` must say about it."""
+        if error is None:
             return ()
-        return (f"The organisation's config is broken, its last good version applies: {org.error}",)
+        return (ConfigNotice(error.file, error.line, error.field, error.message,
+                             lead="The organisation's config is broken, its last good version applies: "),)

@@ -23,11 +23,13 @@ from ..forges.base import Forge
 from ..model import Event
 from .commands import handle_comment
 from .config_changes import on_push
+from .config_check import check_config_change
+from .merge_queue import check_merge_group
 from .dod import assess, publish
 from .ports import Services
 from .ready import run_ready
 
-DOD, READY, COMMANDS, CONFIG = "dod", "ready", "commands", "config"
+DOD, READY, COMMANDS, CONFIG, QUEUE = "dod", "ready", "commands", "config", "merge queue"
 
 ROUTES: dict[tuple[str, str], str] = {
     **{("pull_request", a): DOD for a in (
@@ -38,6 +40,7 @@ ROUTES: dict[tuple[str, str], str] = {
     **{("issues", a): READY for a in ("opened", "edited", "labeled", "unlabeled", "reopened")},
     ("issue_comment", "created"): COMMANDS,
     ("push", "pushed"): CONFIG,
+    ("merge_group", "checks_requested"): QUEUE,
 }
 
 
@@ -114,6 +117,9 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
                 a.report = replace(a.report, always_write=True)
             await publish(forge, services.memory, a)
             done.append(f"dod {a.verdict.state.value}")
+            checked = await check_config_change(services, forge, where, a.pr)
+            if checked:
+                done.append(checked)
             if not forge.announces_ci_completion and a.verdict.waits_for_ci:
                 rounds = [e.extra.get("round", 0) for e in dod_events if e.action == "recheck"]
                 services.rechecks.schedule(forge.name, where, a.pr.repo, a.pr.number, a.pr.head_sha,
@@ -121,6 +127,8 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
                                            installation_id=first.installation_id)
         else:
             done.append("dod skipped: pull request closed")
+    for event in (e for e in events if route(e) == QUEUE):
+        done.append(await check_merge_group(services, forge, where, event))
     if want_ready and first.number is not None:
         await run_ready(services, forge, where, first.repo, first.number, first.installation_id)
         done.append("ready")

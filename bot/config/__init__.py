@@ -4,7 +4,7 @@
 ``ready`` the Ready and triage schema, ``loader`` the YAML loading with file:line:field errors.
 """
 
-from .base import Condition, ConfigError, EvidenceBase, Strict
+from .base import Condition, ConfigError, ConfigNotice, EvidenceBase, Strict
 from .dod import Config, DodItem, Labels, Reporting, ReviewPolicy, Team, WaiverPolicy
 from .loader import DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, MAX_CONFIG_NODES, default_config_text, load_config
 from .ready import (
@@ -18,7 +18,7 @@ from .ready import (
 )
 
 __all__ = [
-    "Condition", "ConfigError", "EvidenceBase", "Strict", "Config", "DodItem", "Labels", "Reporting",
+    "Condition", "ConfigError", "ConfigNotice", "EvidenceBase", "Strict", "Config", "DodItem", "Labels", "Reporting",
     "ReviewPolicy", "Team", "WaiverPolicy", "DEFAULT_CONFIG_PATH", "MAX_CONFIG_BYTES", "MAX_CONFIG_NODES",
     "default_config_text", "load_config", "READY_CRITERIA", "READY_REASONS", "ReadyCommentText",
     "ReadyConfig", "ReadyCriterionText", "ReadyLanguage", "TriageConfig",

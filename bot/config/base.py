@@ -4,6 +4,7 @@ error that names a file, a line and a field."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Callable, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -16,6 +17,22 @@ class ConfigError(ValueError):
         self.file, self.line, self.field, self.message = file, line, field, message
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where}: {field + ': ' if field else ''}{message}")
+
+
+@dataclass(frozen=True)
+class ConfigNotice:
+    """Something people must know about the config in force, at a place in a file: a repository's
+    change refused (the organisation's rule applies), or a broken organisation file."""
+
+    file: str
+    line: int | None
+    field: str | None
+    message: str
+    lead: str = ""  # a sentence before the place, e.g. "The organisation's config is broken: "
+
+    def __str__(self) -> str:
+        place = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{self.lead}{place}: {self.field + ': ' if self.field else ''}{self.message}"
 
 
 class Strict(BaseModel):

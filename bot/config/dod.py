@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, PrivateAttr, field_validator
 
 from ..checks.kinds import KINDS
-from .base import Condition, Strict
+from .base import Condition, ConfigNotice, Strict
 from .ready import ReadyConfig
 
 Evidence = Annotated[Union[tuple(kind.evidence for kind in KINDS)], Field(discriminator="kind")]
@@ -111,13 +111,13 @@ class Config(Strict):
     ready: ReadyConfig = Field(default_factory=ReadyConfig)  # Ready criteria and triage, see bot/checks/ready.py
     # What a repository's file asked that the organisation's rules refused ("file:line: field: why"),
     # and problems of the organisation's own file while its last good version stays in force.
-    _notices: tuple[str, ...] = PrivateAttr(default=())
+    _notices: tuple[ConfigNotice, ...] = PrivateAttr(default=())
 
     @property
-    def notices(self) -> tuple[str, ...]:
+    def notices(self) -> tuple[ConfigNotice, ...]:
         return self._notices
 
-    def noting(self, *notices: str) -> "Config":
+    def noting(self, *notices: ConfigNotice) -> "Config":
         """The same config, carrying ``notices`` (shown in every report it judges)."""
         copy = self.model_copy()
         copy._notices = (*self._notices, *notices)

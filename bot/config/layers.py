@@ -20,6 +20,7 @@ from typing import Any
 
 from ..checks.conditions import widens
 from ..checks.kinds import BY_NAME
+from .base import ConfigNotice
 from .dod import Config, DodItem
 
 Path_ = tuple[Any, ...]
@@ -149,7 +150,7 @@ def _open(opened: list[str], name: str) -> bool:
     return "*" in opened or any(name == o or name.startswith(o + ".") for o in opened)
 
 
-def _notice(refusal: Refusal, tree: dict, where: dict, filename: str) -> str:
+def _notice(refusal: Refusal, tree: dict, where: dict, filename: str) -> ConfigNotice:
     """"file:line: field: refused, the organisation's rule applies (why)"."""
     path = refusal.path
     if path[0] == "items":
@@ -162,5 +163,4 @@ def _notice(refusal: Refusal, tree: dict, where: dict, filename: str) -> str:
         candidates = [path[:n] for n in range(len(path), 0, -1)]
         field = ".".join(map(str, path))
     line = next((where[c][1] for c in candidates if c in where), None)
-    place = f"{filename}:{line}" if line else filename
-    return f"{place}: {field}: refused, the organisation's rule applies ({refusal.message})"
+    return ConfigNotice(filename, line, field, f"refused, the organisation's rule applies ({refusal.message})")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Protocol
 
-from ..model import CodeOwners, Issue, PullRequest, Report
+from ..model import CheckReport, CheckResult, CodeOwners, Issue, PullRequest, Report
 
 # Failures that may pass if the same thing is asked again later: the forge failing, limiting or
 # being reconfigured, not refusing this request. 401: credentials being fixed; 403: GitHub's rate
@@ -97,6 +97,19 @@ class Forge(Protocol):
     async def publish_verdict(self, pr: PullRequest, report: Report) -> None:
         """GitHub: one check run per head sha, created or updated. Forgejo: a commit status and a
         sticky comment."""
+
+    async def publish_check(self, repo: str, sha: str, report: CheckReport, *, number: int | None = None,
+                            existing: tuple[CheckResult, ...] | None = None) -> None:
+        """A check on commit ``sha`` (GitHub: a check run by ``report.name``, annotations included;
+        Forgejo: a status by ``report.context``), plus ``report.sticky_marker``'s comment on PR
+        ``number`` when set. ``existing``: the commit's checks when a snapshot has them already."""
+
+    async def open_pulls(self, repo: str, limit: int) -> list[tuple[int, str]]:
+        """(number, base branch) of the open pull requests of ``repo``, most recently updated first."""
+
+    async def open_pulls_of_owner(self, owner: str, limit: int) -> list[tuple[str, int]]:
+        """The open pull requests of every repository of ``owner`` the bot can see, most recently
+        updated first."""
 
     async def set_labels(
         self, repo: str, number: int, add: Iterable[str], remove: Iterable[str], colors: Mapping[str, str] = {}

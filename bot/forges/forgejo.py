@@ -29,7 +29,7 @@ from urllib.parse import quote
 from cachetools import LRUCache, TTLCache
 
 from .. import markers
-from ..model import ChangedFile, CheckResult, CodeOwners, Comment, Issue, PullRequest, Report, Review, ReviewState, State
+from ..model import ChangedFile, CheckReport, CheckResult, CodeOwners, Comment, Issue, PullRequest, Report, Review, ReviewState, State
 from .forgejo_codeowners import ForgejoCodeOwners
 from .forgejo_http import ForgejoHttp
 
@@ -54,6 +54,7 @@ _STATUS_CHECK = {
     "warning": ("completed", "neutral"),
 }
 _VERDICT_STATUS = {State.PASSED: "success", State.FAILED: "failure", State.PENDING: "pending"}
+_CHECK_STATUS = {"success": "success", "failure": "failure", "neutral": "warning"}
 _FILE_STATUS = {"added": "added", "copied": "added", "deleted": "removed", "renamed": "renamed"}  # else "changed"
 _REFERENCE_TYPES = {"issue_ref", "comment_ref", "pull_ref"}
 
@@ -198,6 +199,36 @@ class ForgejoForge(ForgejoHttp):
         if target_url:
             status["target_url"] = target_url
         await self._call("POST", f"/repos/{pr.repo}/statuses/{pr.head_sha}", body=status)
+
+    async def publish_check(self, repo: str, sha: str, report: CheckReport, *, number: int | None = None,
+                            existing: tuple[CheckResult, ...] | None = None) -> None:
+        """A commit status by ``report.context`` (Forgejo has no annotations: the summary lists them,
+        in the sticky comment when the report has one)."""
+        comment = await self._sticky(repo, number, report.sticky_marker, report.summary) \
+            if report.sticky_marker and number is not None else {}
+        state = _CHECK_STATUS[report.conclusion]
+        description = _fit(report.title)
+        current = existing if existing is not None else tuple(
+            map(_status_check, await self._pages(f"/repos/{repo}/commits/{sha}/status", key="statuses")))
+        if any(c.name == report.context and (c.status, c.conclusion) == _STATUS_CHECK[state] and c.text == description
+               for c in current if c.source == "status"):
+            return
+        status = {"context": report.context, "state": state, "description": description}
+        target_url = report.target_url or comment.get("html_url")
+        if target_url:
+            status["target_url"] = target_url
+        await self._call("POST", f"/repos/{repo}/statuses/{sha}", body=status)
+
+    async def open_pulls(self, repo: str, limit: int) -> list[tuple[int, str]]:
+        pulls = await self._json("GET", f"/repos/{repo}/pulls", params={"state": "open", "sort": "recentupdate",
+                                                                           "limit": min(limit, 50)})
+        return [(p["number"], (p.get("base") or {}).get("ref") or "") for p in (pulls or ())[:limit]]
+
+    async def open_pulls_of_owner(self, owner: str, limit: int) -> list[tuple[str, int]]:
+        found = await self._json("GET", "/repos/issues/search", params={"owner": owner, "type": "pulls",
+                                                                         "state": "open", "limit": min(limit, 50)})
+        found = sorted(found or (), key=lambda i: i.get("updated_at") or "", reverse=True)
+        return [((i.get("repository") or {}).get("full_name") or "", i["number"]) for i in found[:limit]]
 
     async def set_labels(
         self, repo: str, number: int, add: Iterable[str], remove: Iterable[str], colors: Mapping[str, str] = {}

@@ -16,13 +16,14 @@ from githubkit.exception import GitHubException
 from cachetools import LRUCache
 
 from .. import markers
-from ..model import ChangedFile, CodeOwners, Comment, Issue, PullRequest, Report, State
+from ..model import CheckReport, CheckResult, ChangedFile, CodeOwners, Comment, Issue, PullRequest, Report, State
 from . import github_payloads as payload
 from .github_http import API_URL, API_VERSION, Calls, ConditionalReads, Pool, RetryPolicy, client_settings, forge_error
 
 NAME = "github"
 MAX_TEXT = 65535  # GitHub's limit on a check run summary (and, +1, on a comment body)
 FILES_LIMIT = 3000  # GitHub lists at most this many files of a pull request
+MAX_ANNOTATIONS = 50  # GitHub's limit on the annotations of one check run request
 DEFAULT_LABEL_COLOR = "ededed"  # the colour GitHub gives a label it creates on the fly
 CUT_NOTE = "\n\n*(cut: the full report is longer than GitHub allows)*\n\n"
 FILE_STATUSES = {"copied": "added", "changed": "modified", "unchanged": "modified"}
@@ -269,6 +270,48 @@ class GitHubForge(ConditionalReads):
             await self._request("POST", f"/repos/{pr.repo}/check-runs", json={**body, "head_sha": pr.head_sha})
         if report.sticky_comment:
             await self.upsert_comment(pr.repo, pr.number, STICKY_MARKER, f"{STICKY_MARKER}\n{report.summary}")
+
+    async def publish_check(self, repo: str, sha: str, report: CheckReport, *, number: int | None = None,
+                            existing: tuple[CheckResult, ...] | None = None) -> None:
+        """One check run named ``report.name`` on ``sha``, with its annotations (GitHub takes 50 per
+        request: the first 50 are sent, the summary lists them all)."""
+        _, slug = await self._identity()
+        if existing is None:
+            found = await self._pages(f"/repos/{repo}/commits/{sha}/check-runs", {"check_name": report.name,
+                                                                                    "per_page": 100}, key="check_runs")
+            existing = tuple(map(payload.check_run, found))
+        runs = [c for c in existing if c.source == "check_run" and c.name == report.name
+                and (slug is None or c.app_slug == slug)]
+        body: dict[str, Any] = {
+            "name": report.name, "status": "completed", "conclusion": report.conclusion,
+            "output": {"title": report.title, "summary": fit(report.summary, MAX_TEXT), "annotations": [
+                {"path": a.path, "start_line": a.line, "end_line": a.line, "annotation_level": a.level,
+                 "message": a.message, **({"title": a.title} if a.title else {})}
+                for a in report.annotations[:MAX_ANNOTATIONS]]},
+        }
+        if report.target_url:
+            body["details_url"] = report.target_url
+        if runs and payload.shows(runs[-1], body) and not report.annotations:
+            pass  # it already says exactly this
+        elif runs:
+            await self._request("PATCH", f"/repos/{repo}/check-runs/{runs[-1].id}", json=body)
+        else:
+            await self._request("POST", f"/repos/{repo}/check-runs", json={**body, "head_sha": sha})
+        if report.sticky_marker and number is not None:
+            await self.upsert_comment(repo, number, report.sticky_marker, report.summary)
+
+    async def open_pulls(self, repo: str, limit: int) -> list[tuple[int, str]]:
+        pulls, _ = await self._get(f"/repos/{repo}/pulls", {"state": "open", "sort": "updated",
+                                                              "direction": "desc", "per_page": min(limit, 100)})
+        return [(p["number"], p["base"]["ref"]) for p in pulls[:limit]]
+
+    async def open_pulls_of_owner(self, owner: str, limit: int) -> list[tuple[str, int]]:
+        query = {"q": f"is:pr is:open user:{owner}", "sort": "updated", "order": "desc", "per_page": min(limit, 100)}
+        data, _ = await self._get("/search/issues", query)
+        found = []
+        for item in data.get("items") or ():
+            found.append((item["repository_url"].split("/repos/", 1)[1], item["number"]))
+        return found[:limit]
 
     async def set_labels(
         self, repo: str, number: int, add: Iterable[str], remove: Iterable[str], colors: Mapping[str, str] = {}

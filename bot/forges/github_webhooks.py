@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from datetime import datetime
 from typing import Callable, Mapping
@@ -148,6 +149,21 @@ def _issue_comment(p: dict) -> dict:
     return dict(_issues(p), name="issue_comment", comment=comment)
 
 
+# A merge queue's branch: gh-readonly-queue/<base>/pr-<number>-<base sha>
+QUEUE_BRANCH = re.compile(r"^(?:refs/heads/)?gh-readonly-queue/(?P<base>.+)/pr-(?P<number>\d+)-(?P<sha>[0-9a-f]{7,64})$")
+
+
+def _merge_group(p: dict) -> dict:
+    """A merge queue asks for checks on a group's commit; the branch names the pull request whose
+    entry it is (those ahead of it in the queue were checked at their own entries)."""
+    group = _get(p, "merge_group")
+    m = QUEUE_BRANCH.match(_get(group, "head_ref"))
+    if m is None:
+        raise PayloadError(f"merge_group.head_ref is not a merge queue branch: {str(group['head_ref'])[:80]}")
+    return dict(name="merge_group", action=_get(p, "action"), number=int(m.group("number")), is_pull_request=True,
+                head_sha=_get(group, "head_sha"), extra={"base_ref": m.group("base")})
+
+
 PUSH_COMMITS_LIMIT = 2048  # a push payload lists at most this many commits
 
 
@@ -184,6 +200,7 @@ _MAPPERS: dict[str, Callable[[dict], dict]] = {
     "issues": _issues,
     "issue_comment": _issue_comment,
     "push": _push,
+    "merge_group": _merge_group,
     "ping": _ping,
     "installation": _installation("installation", "repositories"),
     "installation_repositories": _installation("installation_repositories", "repositories_added"),

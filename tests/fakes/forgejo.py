@@ -83,6 +83,7 @@ class Item:
     requested_teams: list[str] = field(default_factory=list)
     timeline: list[tuple] = field(default_factory=list)  # ("comment", id) | ("ref", repo, number)
     merged: bool = False
+    updated: int = 0  # bumped at each change: "recentupdate" sorts by it
 
 
 @dataclass
@@ -202,6 +203,7 @@ class FakeForgejo:
             head_ref=head_ref or f"{author}/change-{number}",
             base_ref=base_ref,
             files=[_changed_file(f) for f in files],
+            updated=next(self._clock),
         )
         return number
 
@@ -217,6 +219,7 @@ class FakeForgejo:
     def push(self, repo: str, number: int, new_sha: str, files: Iterable[str | tuple[str, str]] | None = None) -> None:
         item = self._item(repo, number)
         item.head_sha = new_sha
+        item.updated = next(self._clock)
         if files is not None:
             item.files = [_changed_file(f) for f in files]
 
@@ -473,6 +476,7 @@ class FakeForgejo:
             "comments": len(self.comments_of(r.full_name, item.number)), "html_url": self._html_url(r, item),
             "pull_request": {"merged": item.merged, "html_url": self._html_url(r, item)} if item.is_pull else None,
             "repository": {"id": r.id, "name": name, "owner": owner, "full_name": r.full_name},
+            "updated_at": f"2026-12-01T00:00:{item.updated % 60:02d}Z",
         }
 
     def _comment_json(self, c: dict) -> dict:
@@ -589,8 +593,22 @@ def _list_pulls(fake: FakeForgejo, p, q, body):
     r = fake._repo_of(p)
     state = q.get("state", "open")
     pulls = [i for i in r.items.values() if i.is_pull and state in ("all", i.state)]
+    if q.get("sort") == "recentupdate":
+        pulls.sort(key=lambda i: i.updated, reverse=True)
     status, page, headers = fake._page(f"/repos/{r.full_name}/pulls", q, pulls)
     return status, [fake._pull_json(r, i) for i in page], headers
+
+
+@operation("issueSearchIssues")
+def _search_issues(fake: FakeForgejo, p, q, body):
+    """The filters the bot uses: owner, type, state; most recently updated first."""
+    found = [(r, i) for r in fake._repos.values() for i in r.items.values()
+             if (not q.get("owner") or r.full_name.split("/")[0] == q["owner"])
+             and (q.get("type") != "pulls" or i.is_pull) and (q.get("type") != "issues" or not i.is_pull)
+             and q.get("state", "open") in ("all", i.state)]
+    found.sort(key=lambda ri: ri[1].updated, reverse=True)
+    status, page, headers = fake._page("/repos/issues/search", q, found)
+    return status, [fake._issue_json(r, i) for r, i in page], headers
 
 
 @operation("repoGetPullRequestFiles")

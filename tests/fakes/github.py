@@ -158,6 +158,10 @@ class FakeIssue:
     pull: FakePull | None = None
     created_at: str = field(default_factory=_now)
     closed_at: str | None = None
+    updated: int = 0  # bumped at each change: lists sorted by "updated" follow it
+
+
+_UPDATES = itertools.count(1)
 
 
 class FakeGitHub:
@@ -258,6 +262,7 @@ class FakeGitHub:
         )
         issue = self.add_issue(repo, number, title=title, body=body, author=author, labels=labels)
         issue.pull = pull
+        issue.updated = next(_UPDATES)
         self.set_files(repo, number, files or [])
         return issue
 
@@ -294,6 +299,7 @@ class FakeGitHub:
         pull = self._pull(repo, number)
         pull.head_sha = new_sha
         pull.shas.append(new_sha)
+        self.issues[(repo, number)].updated = next(_UPDATES)
         if files is not None:
             self.set_files(repo, number, files)
 
@@ -438,6 +444,7 @@ class FakeGitHub:
             "issue_comment": self._issue_comment_payload,
             "installation": self._installation_payload,
             "push": self._push_payload,
+            "merge_group": self._merge_group_payload,
             "ping": self._ping_payload,
         }[event]
         payload, default_sender = build(action, repo, number, overrides)
@@ -598,6 +605,20 @@ class FakeGitHub:
                    "repository": repository}
         _adapter(M.WebhookPush).validate_python({**payload, "sender": _user(owner)})
         return payload, (owner, "User")
+
+    def _merge_group_payload(self, action, repo, number, o):
+        """The queue's entry for PR ``number``: its group commit ``sha`` (default: a new one)."""
+        pull = self._pull(repo, number)
+        payload = json.loads((SHARED_FIXTURES / "github-extra/merge_group/checks_requested.json").read_text())
+        sha = o.pop("sha", hashlib.sha1(f"queue:{repo}#{number}:{pull.head_sha}".encode()).hexdigest())
+        group = payload["merge_group"]
+        group.update(head_sha=sha, head_ref=f"refs/heads/gh-readonly-queue/{pull.base_ref}/pr-{number}-{pull.base_sha}",
+                     base_sha=pull.base_sha, base_ref=f"refs/heads/{pull.base_ref}")
+        group["head_commit"]["id"] = sha
+        payload["action"] = action
+        checked = {**payload, "repository": self._repository(repo), "sender": _user("github-merge-queue[bot]", "Bot")}
+        _adapter(M.WebhookMergeGroupChecksRequested).validate_python(checked)
+        return payload, ("github-merge-queue[bot]", "Bot")
 
     def _ping_payload(self, action, repo, number, o):
         payload = fixture("ping/with-app_id.json")
@@ -880,6 +901,8 @@ class FakeGitHub:
             ("PATCH", f"{r}/check-runs/{{id}}", self._update_check_run,
              Union[M.ReposOwnerRepoCheckRunsCheckRunIdPatchBodyAnyof0,
                    M.ReposOwnerRepoCheckRunsCheckRunIdPatchBodyAnyof1], M.CheckRun),
+            ("GET", f"{r}/pulls", self._list_pulls, None, list[M.PullRequestSimple]),
+            ("GET", "/search/issues", self._search_issues, None, M.SearchIssuesGetResponse200),
             ("GET", f"{r}/issues/{{number}}", self._get_issue, None, M.Issue),
             ("GET", f"{r}/issues/{{number}}/comments", self._get_comments, None, list[M.IssueComment]),
             ("POST", f"{r}/issues/{{number}}/comments", self._create_comment,
@@ -961,7 +984,7 @@ class FakeGitHub:
 
     async def _get_check_runs(self, request):
         repo, sha = self._repo(request), request.match_info["ref"]
-        runs = self.check_runs_for(repo, sha)
+        runs = self.check_runs_for(repo, sha, request.query.get("check_name"))
         if request.query.get("filter", "latest") == "latest":
             latest = {(r["name"], r["app"]): r for r in runs}
             runs = list(latest.values())
@@ -985,6 +1008,27 @@ class FakeGitHub:
             "commit_url": f"https://api.github.com/repos/{repo}/commits/{sha}",
             "url": f"https://api.github.com/repos/{repo}/commits/{sha}/status",
         }, headers=headers)
+
+    async def _list_pulls(self, request):
+        """State and base filters; sorted by creation, or by the last change with sort=updated."""
+        repo, q = self._repo(request), request.query
+        pulls = [i for i in self.issues.values() if i.repo == repo and i.pull
+                 and q.get("state", "open") in ("all", i.state) and q.get("base", i.pull.base_ref) == i.pull.base_ref]
+        pulls.sort(key=(lambda i: i.updated) if q.get("sort") == "updated" else (lambda i: i.number),
+                   reverse=q.get("direction", "desc" if q.get("sort") == "updated" else "asc") == "desc")
+        return self._list(request, [self._pull_json(i) for i in pulls])
+
+    async def _search_issues(self, request):
+        """The qualifiers the bot uses: is:pr, is:open, user:OWNER; sort=updated."""
+        words = request.query.get("q", "").split()
+        owner = next((w.split(":", 1)[1] for w in words if w.startswith(("user:", "org:"))), None)
+        found = [i for i in self.issues.values()
+                 if ("is:pr" not in words or i.pull) and ("is:open" not in words or i.state == "open")
+                 and (owner is None or i.repo.split("/")[0] == owner)]
+        found.sort(key=lambda i: i.updated, reverse=request.query.get("order", "desc") == "desc")
+        page, headers = self._paginate(request, [self._issue_json(i) | {"score": 1.0} for i in found])
+        return web.json_response({"total_count": len(found), "incomplete_results": False, "items": page,
+                                  "search_type": "lexical"}, headers=headers)
 
     async def _get_commit_pulls(self, request):
         repo, sha = self._repo(request), request.match_info["sha"]
