@@ -104,6 +104,7 @@ async def dry_run(settings: Settings, args: argparse.Namespace) -> int:
     from .app.cached_reads import CachedReads
     from .app.dod import assess
     from .app.report import title
+    from .markers import Signer
 
     m = PR_REF.match(args.pr.strip())
     if not m:
@@ -129,7 +130,7 @@ async def dry_run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         cached = CachedReads(_read(args.config) if args.config else _org_source(settings),
                              org_from_repositories=not args.config)
-        a = await assess(forge, where, cached, repo, number)
+        a = await assess(forge, where, cached, repo, number, signer=Signer(settings.marker_keys))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1

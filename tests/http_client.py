@@ -20,3 +20,7 @@ class WebhookClient:
     async def deliver(self, delivery: tuple[dict, bytes], path: str = "/webhooks/github") -> tuple[int, dict]:
         headers, body = delivery
         return await self.post(path, headers, body)
+
+    async def health(self) -> tuple[int, dict]:
+        async with self._session.get(self.url + "/healthz") as resp:
+            return resp.status, await resp.json(content_type=None)

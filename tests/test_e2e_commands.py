@@ -43,8 +43,8 @@ async def command(world, number: int, body: str, user: str = "carol") -> int:
 
 def replies(world, number: int, comment_id: int) -> list[str]:
     """The bot's replies to one comment (there should be one at most)."""
-    marker = f"<!-- nexus-bot:reply {comment_id} -->"
-    return [body for body in world.bot_comments(number) if marker in body]
+    marker = re.compile(rf"<!-- nexus-bot:reply {comment_id} [0-9a-f]+ -->")  # signed: see bot/markers.py
+    return [body for body in world.bot_comments(number) if marker.search(body)]
 
 
 def reply(world, number: int, comment_id: int) -> str:

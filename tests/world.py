@@ -242,6 +242,10 @@ class World:
         """A comment by ``user`` on a PR or issue; its id. Send "comment" (``comment_id=``) to tell the bot."""
         raise NotImplementedError
 
+    def edit_comment(self, comment_id: int, body: str) -> None:
+        """Anyone with write access may edit any comment, the bot's own included."""
+        raise NotImplementedError
+
     def cross_reference(self, number: int, from_repo: str, from_number: int, *, repo: str = REPO) -> None:
         """``from_repo#from_number`` (which must exist) mentions ``repo#number``: an event in the
         timeline of ``repo#number`` (GitHub "cross-referenced", Forgejo ``issue_ref``/``pull_ref``)."""
@@ -436,6 +440,9 @@ class GitHubWorld(World):
     def comment(self, number, user, body, *, repo=REPO) -> int:
         return self.fake.add_comment(repo, number, user, body)
 
+    def edit_comment(self, comment_id, body):
+        self.fake.comments[comment_id]["body"] = body
+
     def cross_reference(self, number, from_repo, from_number, *, repo=REPO):
         self.fake.add_cross_reference(repo, number, from_repo, from_number)
 
@@ -622,6 +629,9 @@ class ForgejoWorld(World):
 
     def comment(self, number, user, body, *, repo=REPO) -> int:
         return self.fake.add_comment(repo, number, user, body)
+
+    def edit_comment(self, comment_id, body):
+        self.fake._comments[comment_id]["body"] = body
 
     def cross_reference(self, number, from_repo, from_number, *, repo=REPO):
         self.fake.add_reference(repo, number, from_repo, from_number)

@@ -67,7 +67,8 @@ class ForgeCommandContext:
 
     async def _assess(self):
         return await assess(self.forge, self.where, self.services.reads, self.repo, self.number,
-                            details_url=self.services.details_url, waiver_changes=self.waiver_changes)
+                            details_url=self.services.details_url, waiver_changes=self.waiver_changes,
+                            signer=self.services.signer)
 
     async def evaluate_dod(self) -> str:
         a = await self._assess()
@@ -107,15 +108,23 @@ class ForgeCommandContext:
         return ItemInfo(ref=ref, title=issue.title, labels=frozenset(issue.labels), state=issue.state,
                         is_pull_request=issue.is_pull_request, links=links, referenced_by=referenced, url=issue.url)
 
+    @property
+    def place(self) -> str:
+        return markers.place(self.repo, self.number)
+
     async def record_waiver(self, waiver: Waiver) -> None:
-        self.markers.append(markers.waiver(waiver))
+        if not self.services.signer:
+            raise Refused("Waivers need a key to sign them: the bot's operator must set MARKER_KEYS.")
+        self.markers.append(markers.waiver(waiver, self.services.signer, self.place))
         self.waiver_changes[waiver.item_id] = waiver
 
     async def remove_waiver(self, item_id: str) -> bool:
-        current = {**markers.waivers_from(self.comments, self.forge.bot_login), **self.waiver_changes}
+        signer = self.services.signer
+        current = {**markers.waivers_from(self.comments, self.forge.bot_login, signer, self.place),
+                   **self.waiver_changes}
         if current.get(item_id) is None:
             return False
-        self.markers.append(markers.waiver(current[item_id], active=False))
+        self.markers.append(markers.waiver(current[item_id], signer, self.place, active=False))
         self.waiver_changes[item_id] = None
         return True
 
@@ -134,10 +143,11 @@ async def handle_comment(services: Services, forge: Forge, where: str, event: Ev
     config = await _config(services, forge, where, event, "")
     if not parse_commands(comment.body or "", config.command_prefix):
         return False
-    reply_marker = markers.reply(comment.id)
+    where_marks = markers.place(event.repo, event.number)
+    reply_marker = markers.reply(comment.id, services.signer, where_marks)
     pr = await forge.pull_request(event.repo, event.number) if event.is_pull_request else None
     comments = pr.comments if pr else (await forge.issue(event.repo, event.number)).comments
-    if any(markers.is_bots(c, reply_marker, forge.bot_login) for c in comments):
+    if any(markers.replied(c, comment.id, forge.bot_login, services.signer, where_marks) for c in comments):
         log.info("comment %s on %s#%s was answered already", comment.id, event.repo, event.number)
         return True  # its writes are done; the verdict converges if the first run stopped short of it
     if pr is not None and pr.base_ref:  # a pull request follows the rules of its base branch, as its DoD does

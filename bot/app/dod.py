@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from .. import markers
+from ..markers import Signer
 from ..checks import Context, judge
 from ..checks.facts import Facts
 from ..checks.kinds import reads
@@ -36,7 +37,8 @@ class Assessment:
 
 
 async def assess(forge: Forge, where: str, cached: CachedReads, repo: str, number: int, *,
-                 details_url: str | None = None, waiver_changes: dict | None = None) -> Assessment:
+                 details_url: str | None = None, waiver_changes: dict | None = None,
+                 signer: Signer = Signer(())) -> Assessment:
     """Everything the rules need, then the verdict. ``waiver_changes`` (item id -> Waiver, or None
     for removed) are waivers decided in the comment being answered, not yet in any posted reply."""
     pr = await forge.pull_request(repo, number)
@@ -45,7 +47,7 @@ async def assess(forge: Forge, where: str, cached: CachedReads, repo: str, numbe
     except ConfigError as exc:
         verdict = Verdict(head_sha=pr.head_sha, config_error=str(exc))
         return Assessment(pr, None, verdict, render(verdict, cached.org), None)
-    facts = await gather(forge, where, cached, pr, config, waiver_changes=waiver_changes)
+    facts = await gather(forge, where, cached, pr, config, waiver_changes=waiver_changes, signer=signer)
     verdict = judge(facts)
     url = details_url.format(repo=repo, number=number) if details_url else None
     sticky = forge.needs_sticky_comment or config.reporting.sticky_comment_github
@@ -53,7 +55,7 @@ async def assess(forge: Forge, where: str, cached: CachedReads, repo: str, numbe
 
 
 async def gather(forge: Forge, where: str, cached: CachedReads, pr: PullRequest, config: Config, *,
-                 waiver_changes: dict | None = None, linked: bool = True) -> Facts:
+                 waiver_changes: dict | None = None, linked: bool = True, signer: Signer = Signer(())) -> Facts:
     """The facts the rules judge ``pr`` on under ``config``: its CODEOWNERS, the touched teams'
     members, the Ready state of the items it closes (``linked``), the waivers in the bot's replies."""
     if config.review.ownership_source == "codeowners":
@@ -67,7 +69,11 @@ async def gather(forge: Forge, where: str, cached: CachedReads, pr: PullRequest,
     ready: dict[str, bool | None] = {}
     for ref in closed_items(facts.body, pr.repo)[:MAX_LINKED_ITEMS] if linked else ():
         ready[ref] = await _is_ready(forge, ref, config)
-    waivers = {**markers.waivers_from(pr.comments, forge.bot_login), **(waiver_changes or {})}
+    forged: list[str] = []
+    signed = markers.waivers_from(pr.comments, forge.bot_login, signer, markers.place(pr.repo, pr.number), forged)
+    for marker in forged:
+        log.warning("%s#%s: a waiver marker that does not verify is ignored (%s)", pr.repo, pr.number, marker)
+    waivers = {**signed, **(waiver_changes or {})}
     waivers = {item: w for item, w in waivers.items() if w is not None}
     return facts.given(Context(members=members, waivers=waivers, linked_ready=ready))
 

@@ -11,7 +11,8 @@ from .ports import Services
 
 
 async def check_merge_group(services: Services, forge: Forge, where: str, event: Event) -> str:
-    a = await assess(forge, where, services.reads, event.repo, event.number, details_url=services.details_url)
+    a = await assess(forge, where, services.reads, event.repo, event.number, details_url=services.details_url,
+                     signer=services.signer)
     config = a.config or services.reads.org
     ref = f"#{event.number}"
     if a.verdict.config_error:

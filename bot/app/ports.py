@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from ..markers import Signer
+
 if TYPE_CHECKING:
     from .cached_reads import CachedReads
 
@@ -40,5 +42,6 @@ class Services:
     memory: Memory
     rechecks: Rechecks
     reads: "CachedReads"
+    signer: Signer = Signer(())  # signs the markers the bot reads back (waivers, replies)
     details_url: str | None = None  # the link shown with a verdict, may name {repo} and {number}
     recheck_seconds: float = 60.0  # how often a verdict waiting for CI is re-checked where no webhook says CI finished

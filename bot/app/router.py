@@ -111,7 +111,8 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
     if commands:
         done.append("commands")
     if want_dod and first.number is not None:
-        a = await assess(forge, where, services.reads, first.repo, first.number, details_url=services.details_url)
+        a = await assess(forge, where, services.reads, first.repo, first.number, details_url=services.details_url,
+                         signer=services.signer)
         if a.pr.state == "open":
             if any(e.name == "check" and e.action == "rerequested" for e in dod_events):
                 a.report = replace(a.report, always_write=True)

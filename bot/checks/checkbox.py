@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import field_validator
@@ -11,6 +10,7 @@ from ..config.base import EvidenceBase, check_regex
 from .facts import Facts
 from .finding import Finding, failed, passed
 from .kind import Kind
+from .patterns import compile
 
 
 class CheckboxEvidence(EvidenceBase):
@@ -23,7 +23,7 @@ class CheckboxEvidence(EvidenceBase):
 
 
 def judge(ev: CheckboxEvidence, facts: Facts) -> Finding:
-    pattern = re.compile(ev.text)
+    pattern = compile(ev.text)
     boxes = [(ticked, text) for ticked, text in facts.body.checkboxes if pattern.search(text)]
     if any(ticked for ticked, _ in boxes):
         return passed("ticked: " + next(text for ticked, text in boxes if ticked)[:80])

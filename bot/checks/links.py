@@ -26,7 +26,9 @@ from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
 from ..config.base import PerConfig
-from .text import TICKS, Text, as_text, fold, word_pattern
+from .patterns import Text as Encoded
+from .ready_rules import word_pattern
+from .text import TICKS, Text, as_text, fold
 
 if TYPE_CHECKING:
     from ..config import Config, ReadyConfig
@@ -97,12 +99,13 @@ class _Phrases:
     def find(self, folded: str) -> list[tuple[int, int, str]]:
         """Non-overlapping (start, end, kind), the longest phrase winning where two start together
         ("bloqué par" is depends_on, not "bloque")."""
+        text = Encoded(folded)
         spans = [
-            (m.start(), m.end(), kind)
+            (m.start, m.end, kind)
             for kind, pattern in self.kinds
             if pattern is not None
-            for m in pattern.finditer(folded)
-            if m.end() > m.start()
+            for m in pattern.finditer(text)
+            if m.end > m.start
         ]
         spans.sort(key=lambda s: (s[0], s[0] - s[1]))
         out: list[tuple[int, int, str]] = []

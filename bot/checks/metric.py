@@ -14,6 +14,7 @@ from .ci import matching
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
 from .kind import Kind, Reads, weaker_missing, weaker_names
+from .patterns import compile, literal
 
 
 class MetricEvidence(EvidenceBase):
@@ -30,7 +31,7 @@ class MetricEvidence(EvidenceBase):
     _pattern_ok = field_validator("pattern")(check_regex)
 
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
-_NUMBER = r"[-+]?\d[\d,.\u202f\u00a0']*\d|[-+]?\d"
+_NUMBER = r"[-+]?\d[\d,.\x{202f}\x{a0}']*\d|[-+]?\d"  # RE2 syntax
 
 
 def read_number(raw: str) -> float | None:
@@ -54,14 +55,15 @@ def read_number(raw: str) -> float | None:
 
 
 def extract(text: str, pattern: str | None, unit: str) -> float | None:
+    """The number in a check's output (which the pull request's own CI writes): read with RE2."""
     if pattern:
-        m = re.search(pattern, text)
-        return read_number(m.group(1) if m and m.groups() else m.group(0)) if m else None
+        m = compile(pattern).search(text)
+        return read_number(m.group(1) if m and compile(pattern).groups else m.group(0)) if m else None
     if unit:
-        m = re.search(rf"({_NUMBER})\s*{re.escape(unit)}", text)
+        m = compile(rf"({_NUMBER})\s*{literal(unit)}").search(text)
         if m:
             return read_number(m.group(1))
-    m = re.search(_NUMBER, text)
+    m = compile(_NUMBER).search(text)
     return read_number(m.group(0)) if m else None
 
 

@@ -30,6 +30,7 @@ from ..model import Issue
 from .issue_body import _PARENS, MAX_LINE, Body, read_body
 from .links import Link, extract_links
 from .ready_rules import DETECT_CHARS, Rules, detect_language, matches, named_teams, rules, teams_in
+from .patterns import Text
 from .text import fold
 
 if TYPE_CHECKING:
@@ -99,21 +100,22 @@ def _story_stage(paragraph: str, patterns: Rules) -> int:
     for role_re, want_re, benefit_re in patterns.story:
         if role_re is None or want_re is None or benefit_re is None:
             continue
-        roles = (m for m in role_re.finditer(paragraph) if _opens_sentence(paragraph, m.start()))
+        text = Text(paragraph)
+        roles = (m for m in role_re.finditer(text) if _opens_sentence(paragraph, m.start))
         for role in islice(roles, 20):
-            want = next(want_re.finditer(paragraph, role.end()), None)
+            want = want_re.search(text, role.end)
             if want is None:
-                if not _placeholder(paragraph[role.end(): role.end() + 201]):
+                if not _placeholder(paragraph[role.end: role.end + 201]):
                     best = max(best, 1)
                 continue
-            if _placeholder(paragraph[role.end(): want.start()]):
+            if _placeholder(paragraph[role.end: want.start]):
                 continue
             best = max(best, 2)
-            benefit = next(benefit_re.finditer(paragraph, want.end()), None)
+            benefit = benefit_re.search(text, want.end)
             if (
                 benefit is not None
-                and not _placeholder(paragraph[want.end(): benefit.start()])
-                and not _placeholder(paragraph[benefit.end(): benefit.end() + 201])
+                and not _placeholder(paragraph[want.end: benefit.start])
+                and not _placeholder(paragraph[benefit.end: benefit.end + 201])
             ):
                 return 3
     return best
@@ -158,8 +160,8 @@ def scenarios(body: Body, patterns: Rules) -> list[Scenario]:
             if line.heading:
                 cur, background = None, False
             continue
-        kind = m.lastgroup
-        rest = line.text[m.end():].lstrip(" :-–—")
+        kind = m.group
+        rest = line.text[m.end:].lstrip(" :-–—")
         if kind == "scenario":
             cur, background = start(line.text, header=line.text), False
             continue
@@ -168,7 +170,7 @@ def scenarios(body: Body, patterns: Rules) -> list[Scenario]:
             continue
         if _placeholder(rest):
             continue
-        steps = [kind] + [s.lastgroup for s in patterns.inline_step.finditer(line.folded, m.end())]
+        steps = [kind] + [s.group for s in patterns.inline_step.finditer(line.folded, m.end)]
         for step in steps:
             if step == "given":
                 if background:
@@ -266,8 +268,10 @@ def _states_none(body: Body, patterns: Rules) -> bool:
     """A whole line says there is no dependency ("No dependencies.", "Aucune dépendance")."""
     if patterns.none_statement is None:
         return False
-    short = "\n".join(line.folded for line in body.lines if 0 < len(line.text) <= 100)
-    return any(matches(patterns.none_statement, _plain_value(m.group())) for m in patterns.none_line.finditer(short))
+    return any(
+        patterns.none_line.match(line.folded) and matches(patterns.none_statement, _plain_value(line.folded))
+        for line in body.lines if 0 < len(line.text) <= 100
+    )
 
 
 def _plain_value(text: str) -> str:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from ..config.base import PerConfig
 from ..config.ready import ReadyLanguage
 from .issue_body import Body
-from .text import fold, word_pattern
+from .patterns import Words, compile
+from .text import fold
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -18,17 +19,22 @@ DETECT_CHARS = 20_000  # the language is guessed from the title and this much of
 MARKER_WEIGHT = 3
 
 
-def _full(patterns: list[str]) -> re.Pattern[str] | None:
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{fold(p)})" for p in patterns), re.IGNORECASE)
+NOTHING = r"[^\x00-\x{10ffff}]"  # RE2 has no (?!): a class nothing matches
 
 
-def _step_pattern(langs: list[ReadyLanguage]) -> re.Pattern[str]:
+def _alternatives(patterns: list[str]) -> str:
+    return "|".join(f"(?:{fold(p)})" for p in patterns) or NOTHING
+
+
+def _full(patterns: list[str]):
+    """Matches a whole value (``matches``); RE2, ignoring case."""
+    return compile(_alternatives(patterns), ignore_case=True) if patterns else None
+
+
+def _step_pattern(langs: list[ReadyLanguage]) -> Words:
     def group(name: str, words: list[str], header: bool = False) -> str:
-        alts = "|".join(f"(?:{fold(w)})" for w in words) or "(?!)"
-        tail = r"\s*:" if header else r"(?:(?<=')|(?!\w))"
-        return f"(?P<{name}>(?:{alts}){tail})"
+        tail = r"\s*:" if header else ""
+        return f"(?P<{name}>(?:{_alternatives(words)}){tail})"
 
     s = [lang.scenario for lang in langs]
     groups = [
@@ -39,17 +45,20 @@ def _step_pattern(langs: list[ReadyLanguage]) -> re.Pattern[str]:
         group("then", [w for x in s for w in x.then]),
         group("continuation", [w for x in s for w in x.continuation]),
     ]
-    return re.compile("^(?:" + "|".join(groups) + ")", re.IGNORECASE)
+    return Words("|".join(groups), start_boundary=False, free_ends=frozenset({"scenario", "background"}))
 
 
-def _inline_step_pattern(langs: list[ReadyLanguage]) -> re.Pattern[str]:
+def _inline_step_pattern(langs: list[ReadyLanguage]) -> Words:
     s = [lang.scenario for lang in langs]
-    joins = "|".join(f"(?:{fold(w)})" for x in s for w in x.continuation) or "(?!)"
-    when = "|".join(f"(?:{fold(w)})" for x in s for w in x.when)
-    then = "|".join(f"(?:{fold(w)})" for x in s for w in x.then)
-    return re.compile(
-        rf"[,;]\s*(?:(?:{joins})\s+)?(?:(?P<when>{when})|(?P<then>{then}))(?:(?<=')|(?!\w))", re.IGNORECASE
-    )
+    joins = _alternatives([w for x in s for w in x.continuation])
+    when = _alternatives([w for x in s for w in x.when])
+    then = _alternatives([w for x in s for w in x.then])
+    return Words(rf"[,;]\s*(?:(?:{joins})\s+)?(?:(?P<when>{when})|(?P<then>{then}))", start_boundary=False)
+
+
+def word_pattern(patterns: list[str]) -> Words | None:
+    """Any of ``patterns`` as a whole word or phrase, ignoring case and accents."""
+    return Words(_alternatives(patterns)) if patterns else None
 
 
 class Rules:
@@ -66,14 +75,13 @@ class Rules:
         self.inline_step = _inline_step_pattern(langs)
         self.teams_field = _full([p for lang in langs for p in lang.teams])
         self.estimate_field = _full([p for lang in langs for p in lang.estimate.fields])
-        self.estimate_inline = [re.compile(fold(p), re.IGNORECASE) for lang in langs for p in lang.estimate.inline]
+        self.estimate_inline = [compile(fold(p), ignore_case=True) for lang in langs for p in lang.estimate.inline]
         self.deps_field = _full([p for lang in langs for p in lang.dependencies.fields])
         self.none_value = _full([p for lang in langs for p in lang.dependencies.none])
         self.none_statement = _full([p for lang in langs for p in lang.dependencies.none_statements])
-        self.none_line = re.compile(  # lines that may be a none statement: filtered cheaply, then matched
-            r"^(?:" + "|".join(f"(?:{fold(p)})" for lang in langs for p in lang.dependencies.none_statements)
-            + r")\b[^\n]*$" if self.none_statement else r"(?!)", re.IGNORECASE | re.MULTILINE
-        )
+        none_statements = [p for lang in langs for p in lang.dependencies.none_statements]
+        # lines that may be a none statement: filtered cheaply (their start), then matched whole
+        self.none_line = compile(_alternatives(none_statements), ignore_case=True) if none_statements else None
         self.type_field = _full(ready.triage.type_fields)
         self.priority_field = _full(ready.triage.priority_fields)
         self.detect = {
@@ -97,7 +105,7 @@ def _team_names(config: "Config", key: str) -> list[str]:
 rules: PerConfig[Rules] = PerConfig(Rules)  # the config's patterns, compiled once
 
 
-def matches(pattern: re.Pattern[str] | None, text: str) -> bool:
+def matches(pattern, text: str) -> bool:
     return pattern is not None and pattern.fullmatch(text) is not None
 
 
@@ -144,5 +152,5 @@ def detect_language(text: str, config: "Config") -> str:
     return best
 
 
-def _count(pattern: re.Pattern[str] | None, text: str) -> int:
-    return 0 if pattern is None else sum(1 for _ in pattern.finditer(text))
+def _count(pattern: Words | None, text: str) -> int:
+    return 0 if pattern is None else pattern.count(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -11,6 +10,7 @@ from ..config.base import EvidenceBase, check_regex
 from .facts import Facts
 from .finding import Finding, failed, passed
 from .kind import Kind
+from .patterns import compile
 
 
 class SectionEvidence(EvidenceBase):
@@ -24,7 +24,7 @@ class SectionEvidence(EvidenceBase):
 
 
 def judge(ev: SectionEvidence, facts: Facts) -> Finding:
-    text = facts.body.section(re.compile(ev.heading))
+    text = facts.body.section(compile(ev.heading))
     if text is None:
         return failed("no such section in the description")
     if len(text) < ev.min_chars:

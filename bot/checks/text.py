@@ -169,15 +169,6 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
-def word_pattern(patterns: list[str]) -> re.Pattern[str] | None:
-    """One case- and accent-insensitive regex matching any of ``patterns`` as a whole word or phrase
-    (a phrase ending with an apostrophe, such as "qu'", may be followed by a letter)."""
-    if not patterns:
-        return None
-    body = "|".join(f"(?:{fold(p)})" for p in patterns)
-    return re.compile(rf"(?<!\w)(?:{body})(?:(?<=')|(?!\w))", re.IGNORECASE)
-
-
 # ----- a body, read once -----------------------------------------------------------------------------
 
 class Text:

@@ -3,10 +3,10 @@ error that names a file, a line and a field."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, TypeVar
 
+import re2
 from pydantic import BaseModel, ConfigDict, field_validator
 
 
@@ -42,11 +42,16 @@ class Strict(BaseModel):
 
 
 def check_regex(value: str | None) -> str | None:
+    """A regular expression a config supplies: RE2 must run it, so that it runs in linear time
+    whatever the text (``bot/checks/patterns.py``); look-arounds and back-references are refused."""
     if value is not None:
+        options = re2.Options()
+        options.log_errors = False
         try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression ({exc})") from None
+            re2.compile(value, options)
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise ValueError(f"not a valid regular expression for the linear-time engine (RE2): {reason}") from None
     return value
 
 

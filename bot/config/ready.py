@@ -9,11 +9,11 @@ takes them from the embedded ``config/dod.yml``: the defaults are written there 
 
 from __future__ import annotations
 
-import re
 import string
 from functools import lru_cache
 from typing import Any
 
+import re2
 from pydantic import Field, field_validator, model_validator
 
 from .base import Patterns, Strict
@@ -92,7 +92,7 @@ class ReadyEstimateWords(Patterns):
     @classmethod
     def _points_group(cls, value: list[str]) -> list[str]:
         for pattern in value:
-            if "points" not in re.compile(pattern).groupindex:
+            if "points" not in re2.compile(pattern).groupindex:
                 raise ValueError(f"{pattern!r} has no (?P<points>...) group")
         return value
 

@@ -16,6 +16,7 @@ from ..app.cached_reads import CachedReads
 from ..app.org_config import Location
 from ..app.ports import Services
 from ..config import ConfigError, default_config_text
+from ..markers import Signer
 from ..forges.registry import ForgejoCredentials, Forges, GitHubCredentials
 from .recheck import Rechecks
 from .settings import Settings
@@ -62,6 +63,7 @@ def build(settings: Settings, store: Store | None = None) -> tuple[web.Applicati
                         org_location=Location(settings.org_config_repo, settings.org_config_path),
                         org_locations={i.name: Location(i.org_config_repo, i.org_config_path) for i in settings.forgejo})
     services = Services(memory=work_store, rechecks=Rechecks(work_store), reads=reads,
+                        signer=Signer(settings.marker_keys),
                         details_url=settings.details_url, recheck_seconds=settings.forgejo_recheck_seconds)
     worker = Worker(services, work_store, forges_of(settings), settings)
     forges = worker.forges

@@ -6,6 +6,8 @@ shows them.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,7 @@ DOCUMENTED = [
     ("APP_ID", "GitHub App id"),
     ("PRIVATE_KEY", "GitHub App private key (PEM text), or PRIVATE_KEY_PATH: a file holding it"),
     ("WEBHOOK_SECRET", "secret of the GitHub webhook (HMAC-SHA256)"),
+    ("MARKER_KEYS", "keys that sign the markers the bot reads back (waivers): KEY1,KEY2, the first signs, all verify; default: derived from the webhook secret"),
     ("GITHUB_API_URL", "GitHub API base URL (default https://api.github.com; GHES: https://HOST/api/v3)"),
     ("GITHUB_TOKEN", "a token for `nexus-bot check` (dry run), or to run without a GitHub App"),
     ("APP_SLUG", "the app's slug, to skip one GET /app at start (optional)"),
@@ -87,6 +90,7 @@ class Settings:
     max_body_bytes: int = 25 * 1024 * 1024
     details_url: str | None = None
     forgejo_recheck_seconds: float = 60.0
+    marker_keys: tuple[Secret, ...] = field(default=(), repr=False)
     retry_base_seconds: float = 1.0  # first backoff of work that failed on a forge error
     retry_max_seconds: float = 300.0
 
@@ -147,6 +151,7 @@ class Settings:
             max_body_bytes=number("MAX_BODY_BYTES", 25 * 1024 * 1024),
             details_url=get("DETAILS_URL"),
             forgejo_recheck_seconds=number("FORGEJO_RECHECK_SECONDS", 60.0, float),
+            marker_keys=_marker_keys(get("MARKER_KEYS"), get("WEBHOOK_SECRET"), instances),
             retry_base_seconds=number("RETRY_BASE_SECONDS", 1.0, float),
             retry_max_seconds=number("RETRY_MAX_SECONDS", 300.0, float),
         )
@@ -163,3 +168,14 @@ def _instance(get, name: str, infix: str, org_repo: str, org_path: str) -> Forge
     return ForgejoInstance(name, url.rstrip("/"), Secret(token), Secret(secret),
                            get(f"FORGEJO_{infix}ORG_CONFIG_REPO") or org_repo,
                            get(f"FORGEJO_{infix}ORG_CONFIG_PATH") or org_path)
+
+
+def _marker_keys(listed: str | None, webhook_secret: str | None, instances: list) -> tuple[Secret, ...]:
+    """MARKER_KEYS, or one key derived from the first webhook secret configured (so that a bot set up
+    before MARKER_KEYS existed signs with a key nobody else has, and keeps it across restarts)."""
+    if listed:
+        return tuple(Secret(k.strip()) for k in listed.split(",") if k.strip())
+    secret = webhook_secret or next((str(i.webhook_secret) for i in instances), None)
+    if not secret:
+        return ()
+    return (Secret(hmac.new(secret.encode(), b"nexus-bot marker key", hashlib.sha256).hexdigest()),)
