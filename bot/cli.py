@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import re
 import sys
 
 from .config import ConfigError, default_config_text, load_config
-from .service.settings import DOCUMENTED, Settings, SettingsError
+from .service.settings import DOCUMENTED, Settings, SettingsError, settings_table
 
 SERVE_EPILOG = "settings (environment variables, or a .env file in the working directory):\n" + "\n".join(
     f"  {name:<24} {meaning}" for name, meaning in DOCUMENTED
@@ -38,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     check.add_argument("--config", help="an organisation config to try instead of the configured one")
     check.add_argument("--forgejo", action="store_true", help="the PR is on the configured Forgejo instance")
+    sub.add_parser("settings", help="print every setting and what it means (the README's table)")
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(dest="config_command", required=True)
     cc = config_sub.add_parser(
@@ -52,10 +54,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "settings":
+        print(settings_table(), end="")
+        return 0
     if args.command == "config":
         return config_check(args.files, args.org)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(webhook_secrets=args.command == "serve")
     except SettingsError as exc:
         print(f"nexus-bot: {exc}", file=sys.stderr)
         return 2
@@ -77,19 +82,27 @@ def config_check(files: list[str], org: str | None) -> int:
         org_source = _read(org) if org else default_config_text()
         load_config(org_source)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        _print_errors(exc)
         return 1
     status = 0
     for name in files:
         try:
             source = _read(name)
             is_org = "items" in source[1] and "categories" in source[1] and not org
-            load_config(source) if is_org else load_config(org_source, source)
+            config = load_config(source) if is_org else load_config(org_source, source)
+            for notice in config.notices:
+                print(f"warning: {notice}", file=sys.stderr)
             print(f"{name}: ok")
         except ConfigError as exc:
-            print(exc, file=sys.stderr)
+            _print_errors(exc)
             status = 1
     return status
+
+
+def _print_errors(exc: ConfigError) -> None:
+    """Every error of the file, one per line."""
+    for error in exc.errors:
+        print(error, file=sys.stderr)
 
 
 def _read(path: str) -> tuple[str, str]:
@@ -104,8 +117,10 @@ async def dry_run(settings: Settings, args: argparse.Namespace) -> int:
     from .app.cached_reads import CachedReads
     from .app.dod import assess
     from .app.report import title
+    from .forges.base import ForgeError
     from .markers import Signer
 
+    logging.basicConfig(level=logging.ERROR)  # retries are not news on a command line; the outcome is
     m = PR_REF.match(args.pr.strip())
     if not m:
         print(f"nexus-bot: {args.pr!r} is not OWNER/REPO#N or a pull request URL", file=sys.stderr)
@@ -132,7 +147,14 @@ async def dry_run(settings: Settings, args: argparse.Namespace) -> int:
                              org_from_repositories=not args.config)
         a = await assess(forge, where, cached, repo, number, signer=Signer(settings.marker_keys))
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        _print_errors(exc)
+        return 1
+    except ForgeError as exc:  # a 401, a 404, an API out of reach: one line, no traceback
+        hint = {401: " (check the token)", 403: " (the token may not read this repository)",
+                404: " (no such pull request, or the token cannot see it)"}.get(exc.status, "")
+        if exc.status is None:
+            hint = f" (cannot reach {settings.forgejo[0].url if args.forgejo else settings.github_api_url})"
+        print(f"nexus-bot: {exc}{hint}", file=sys.stderr)
         return 1
     finally:
         await forge.aclose()

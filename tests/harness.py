@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.service.limits import bound_connections, runner
 from bot.service.server import build
 from bot.service.settings import Settings
 
@@ -25,8 +26,9 @@ class RunningBot(WebhookClient):
     async def start(self) -> "RunningBot":
         self.app, self.worker, self.forges, self.store = build(self.settings)
         self.worker.start()
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = runner(self.app, header_timeout=self.settings.header_timeout_seconds)
         await self._runner.setup()
+        bound_connections(self._runner, self.settings.max_connections)
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         host, port = self._runner.addresses[0][:2]

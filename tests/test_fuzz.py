@@ -34,7 +34,10 @@ from tests.paths import FIXTURES
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# ``bench/fuzz`` runs this module as a campaign: NEXUS_FUZZ_SCALE multiplies every example count
+SCALE = max(1, int(os.environ.get("NEXUS_FUZZ_SCALE", "1")))
+FAST = settings(max_examples=200 * SCALE, deadline=None, suppress_health_check=list(HealthCheck),
+                database=None if SCALE > 1 else settings.default.database)
 
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())["fixtures"]
 GITHUB_FIXTURES = [f for f in MANIFEST if f["forge"] == "github"]
@@ -54,6 +57,14 @@ def forgejo_headers(event: str, event_type: str | None = None, delivery: str = "
     if event_type:
         headers["X-Forgejo-Event-Type"] = event_type
     return headers
+
+
+def record(what: str, count: int) -> None:
+    """The campaign's count of inputs tried (bench/fuzz adds them up)."""
+    path = os.environ.get("NEXUS_FUZZ_COUNTS")
+    if path:
+        with open(path, "a") as out:
+            out.write(json.dumps({"what": what, "count": count}) + "\n")
 
 
 # ---- strategies ----------------------------------------------------------------------------------
@@ -110,6 +121,7 @@ def mutated(draw, payloads: list[dict]) -> dict:
 @given(secret=st.binary(min_size=1, max_size=64), body=st.binary(max_size=512),
        header=st.one_of(st.none(), st.text(max_size=80), st.from_regex(r"sha256=[0-9a-fA-F]{0,70}", fullmatch=True)))
 def test_github_verify_never_raises_and_accepts_only_the_right_hmac(secret, body, header):
+    record("signatures", 1)
     right = hmac.new(secret, body, hashlib.sha256).hexdigest()
     result = github_webhooks.verify(secret, body, header)
     assert result is (header is not None and header[:7] == "sha256=" and header[7:].lower() == right)
@@ -122,6 +134,7 @@ def test_github_verify_never_raises_and_accepts_only_the_right_hmac(secret, body
 @given(secret=st.binary(max_size=64), body=st.binary(max_size=512),
        header=st.one_of(st.none(), st.text(max_size=80), st.from_regex(r"[0-9a-fA-F]{0,70}", fullmatch=True)))
 def test_forgejo_verify_never_raises_and_accepts_only_the_right_hmac(secret, body, header):
+    record("signatures", 1)
     right = hmac.new(secret, body, hashlib.sha256).hexdigest()
     result = forgejo_webhooks.verify(secret, body, header)
     assert result is (bool(secret) and header is not None and header.strip().lower() == right)
@@ -154,30 +167,35 @@ def _forgejo_parse(event: str, event_type: str | None, body: bytes):
 @FAST
 @given(event=st.sampled_from(sorted(GITHUB.events) + ["push", ""]), body=st.binary(max_size=256))
 def test_github_parse_of_random_bytes(event, body):
+    record("payloads", 1)
     _github_parse(event, body)
 
 
 @FAST
 @given(event=st.sampled_from(sorted(FORGEJO.events) + ["push"]), body=st.binary(max_size=256))
 def test_forgejo_parse_of_random_bytes(event, body):
+    record("payloads", 1)
     _forgejo_parse(event, event, body)
 
 
 @FAST
 @given(event=st.sampled_from(sorted(GITHUB.events)), payload=json_values)
 def test_github_parse_of_random_json(event, payload):
+    record("payloads", 1)
     _github_parse(event, json.dumps(payload).encode())
 
 
 @FAST
 @given(event=st.sampled_from(sorted(FORGEJO.events)), payload=json_values)
 def test_forgejo_parse_of_random_json(event, payload):
+    record("payloads", 1)
     _forgejo_parse(event, event, json.dumps(payload).encode())
 
 
 @FAST
 @given(data=st.data())
 def test_github_parse_of_real_payloads_with_fields_deleted_or_retyped(data):
+    record("payloads", 1)
     entry = data.draw(st.sampled_from(GITHUB_FIXTURES))
     payload = data.draw(mutated([_payload(entry)]))
     _github_parse(entry["event"], json.dumps(payload).encode())
@@ -186,6 +204,7 @@ def test_github_parse_of_real_payloads_with_fields_deleted_or_retyped(data):
 @FAST
 @given(data=st.data())
 def test_forgejo_parse_of_real_payloads_with_fields_deleted_or_retyped(data):
+    record("payloads", 1)
     entry = data.draw(st.sampled_from(FORGEJO_FIXTURES))
     payload = data.draw(mutated([_payload(entry)]))
     _forgejo_parse(entry["event"], entry["event_type"], json.dumps(payload).encode())
@@ -254,12 +273,14 @@ def _load(*sources) -> None:
 @FAST
 @given(text=yaml_texts)
 def test_load_config_of_random_text(text):
+    record("configs", 1)
     _load(ORG, (".github/nexus.yml", text))
 
 
 @settings(max_examples=40, deadline=None)
 @given(text=yaml_texts)
 def test_load_config_of_random_text_as_the_organisation_config(text):
+    record("configs", 1)
     _load(("dod.yml", text))
 
 
@@ -275,6 +296,7 @@ REPO_CONFIGS = [
 @FAST
 @given(data=st.data())
 def test_load_config_of_repository_configs_with_fields_deleted_or_retyped(data):
+    record("configs", 1)
     config = data.draw(mutated(REPO_CONFIGS))
     _load(ORG, (".github/nexus.yml", json.dumps(config)))
 
@@ -350,7 +372,7 @@ async def test_the_endpoint_never_answers_5xx_and_the_workers_survive(live):
         forgejo.webhook_secret.encode()
     answers: list[int] = []
 
-    @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=250 * SCALE, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(request=requests(github_secret, forgejo_secret))
     def run(request):
         path, headers, body = request
@@ -363,6 +385,7 @@ async def test_the_endpoint_never_answers_5xx_and_the_workers_survive(live):
         assert status < 500, (status, data, path, headers, body[:200])
         answers.append(status)
     assert 202 in answers and 401 in answers
+    record("endpoint requests", len(answers))
 
     await bot.settle(timeout=60)
     assert not bot.worker._task.done(), "the worker loop died"
@@ -433,3 +456,52 @@ async def test_a_row_the_database_refuses_does_not_leave_the_store_unusable(tmp_
                                                                      "a verdict")
     finally:
         store.close()
+
+
+# ---- comments and bodies: the command parser, the command answer, the rules --------------------------
+
+from bot.checks import evaluate as evaluate_dod  # noqa: E402
+from bot.checks.ready import evaluate_ready  # noqa: E402
+from bot.commands import answer_comment  # noqa: E402
+from bot.checks.deps import DepGraph  # noqa: E402
+from bot.model import ChangedFile, Issue, ItemRef, PullRequest  # noqa: E402
+from tests.test_commands_unit import FakeContext  # noqa: E402
+
+MARKDOWN_BITS = st.sampled_from([
+    "/nexus ", "/nexus help", "/nexus waive changelog ", "/nexus team backend", "/nexus points 5", "/nexus deps",
+    "```", "~~~", "````", "    ", "> ", "<!--", "-->", "- [x] ", "- [ ] ", "## Rollback", "Depends on #", "#12",
+    "org/repo#3", "Given ", "When ", "Then ", "Étant donné ", "Alors ", "As a ", "I want ", "so that ", "\n",
+    "\r\n", "\t", "*", "_", "`", "'", '"', "é", "\u202e", "\x00", "a" * 40, "(", ")", "[", "]", "!",
+])
+comments = st.one_of(st.text(max_size=300), st.lists(st.one_of(MARKDOWN_BITS, st.text(max_size=6)),
+                                                     max_size=40).map("".join))
+CONFIG = load_config(default_config_text())
+
+
+@FAST
+@given(body=comments, author=st.sampled_from(["alice", "nina", "rita"]), on_pr=st.booleans())
+def test_any_comment_gets_an_answer_or_none_never_an_error(body, author, on_pr):
+    graph = DepGraph(root=ItemRef("github", "org/api", 7), depth=2, blocked_label="blocked")
+    ctx = FakeContext(author=author, is_pull_request=on_pr, permissions={"alice": "write", "nina": "admin"},
+                      graph=graph)
+    answer = asyncio.run(answer_comment(ctx, body))
+    assert answer is None or answer.reply.strip()
+    record("comments", 1)
+
+
+@FAST
+@given(body=comments, title=st.text(max_size=60), labels=st.lists(st.text(max_size=12), max_size=4))
+def test_any_issue_body_gets_a_ready_verdict(body, title, labels):
+    verdict = evaluate_ready(Issue("github", "org/app", 1, title, body, "alice", tuple(labels)), CONFIG)
+    assert len(verdict.criteria) == 5
+    record("issue bodies", 1)
+
+
+@FAST
+@given(body=comments, files=st.lists(st.text(min_size=1, max_size=30), max_size=20),
+       labels=st.lists(st.text(max_size=12), max_size=4))
+def test_any_pull_request_body_and_files_get_a_dod_verdict(body, files, labels):
+    pr = PullRequest("github", "org/app", 1, "t", body, "alice", "main", "f", "sha", tuple(labels),
+                     tuple(ChangedFile(f) for f in files))
+    assert evaluate_dod(pr, CONFIG).items
+    record("pull request bodies", 1)

@@ -453,4 +453,6 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge):
     assert await forge.open_pulls(REPO, 20) == [(7, "main")]
     assert await forge.open_pulls_of_owner("org", 20) == [(REPO, 7)]
     served = {(r.method, r.route) for r in fake_github.requests}
-    assert fake_github.strict and served == fake_github.endpoints() - {("GET", "/user")}  # /user: token mode only
+    # /user: token mode only; the manifest conversion: the /setup flow (tests/test_e2e_operators.py)
+    assert fake_github.strict and served == fake_github.endpoints() - {
+        ("GET", "/user"), ("POST", "/app-manifests/{code}/conversions")}

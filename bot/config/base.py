@@ -15,6 +15,7 @@ class ConfigError(ValueError):
 
     def __init__(self, file: str, line: int | None, field: str | None, message: str):
         self.file, self.line, self.field, self.message = file, line, field, message
+        self.errors: list[ConfigError] = [self]  # every error found in the file, this one first
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where}: {field + ': ' if field else ''}{message}")
 

@@ -72,7 +72,7 @@ class ReviewPolicy(Strict):
 class WaiverPolicy(Strict):
     teams: list[str] = ["nit"]  # members of these teams may waive
     users: list[str] = []
-    permissions: list[str] = ["admin"]  # repository permissions that may waive
+    permissions: list[Literal["admin", "maintain", "write", "triage", "read"]] = ["admin"]  # repository permissions that may waive
 
 
 class Reporting(Strict):

@@ -20,7 +20,9 @@ from .layers import tighten
 MAX_CONFIG_BYTES = 512 * 1024
 MAX_CONFIG_NODES = 100_000  # the embedded config has about 2,000
 ORGANISATION_ONLY = (("review", "membership_ttl_seconds"),)  # one cache serves every repository
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent.parent / "config" / "dod.yml"
+# The embedded organisation config ships inside the package (a wheel install has it too); the
+# checkout's config/dod.yml is a link to it, where people look for it.
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "dod.yml"
 
 
 Path_ = tuple[Any, ...]
@@ -134,7 +136,17 @@ def _merge_items(base: list, override: list, where: dict, over_where: dict) -> l
 
 
 def _validation_error(exc: ValidationError, where: dict, default_file: str, data: Any) -> ConfigError:
-    err = exc.errors()[0]
+    """The first error, carrying every error of the file in ``errors`` (``config check`` shows all)."""
+    unique: dict[str, ConfigError] = {}
+    for err in exc.errors():
+        error = _one_error(err, where, default_file, data)
+        unique.setdefault(str(error), error)
+    first, *_ = unique.values()
+    first.errors = list(unique.values())
+    return first
+
+
+def _one_error(err: Any, where: dict, default_file: str, data: Any) -> ConfigError:
     loc = tuple(err["loc"])
     # pydantic puts the union tag in the loc (items.3.evidence.0.metric.threshold): drop it
     clean: list[Any] = []

@@ -65,6 +65,7 @@ class Webhooks:
     signature_headers: tuple[str, ...]
     verify: Callable[[bytes, bytes, str | None], bool]
     events: frozenset[str]  # the event names the bot handles
+    foreign_headers: tuple[str, ...] = ()  # headers only another forge's deliveries carry
 
 
 class Forge(Protocol):

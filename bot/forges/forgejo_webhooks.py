@@ -219,4 +219,5 @@ WEBHOOKS = Webhooks(
     signature_headers=("X-Forgejo-Signature", "X-Gitea-Signature"),
     verify=verify,
     events=frozenset([*_MAPPERS, *_EVENT_TYPE_OF_EVENT]),
+    foreign_headers=("X-GitHub-Hook-ID",),  # GitHub's alone: Forgejo sends its other X-GitHub-* headers too
 )

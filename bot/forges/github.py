@@ -74,6 +74,15 @@ class GitHubApp:
             self.app_slug = response.json()["slug"]
         return self.app_slug
 
+    async def verify(self) -> str:
+        """Ask GitHub who the App is (``GET /app``, signed with the App's key): its slug."""
+        try:
+            response = await self._github.arequest("GET", "/app", headers={"X-GitHub-Api-Version": API_VERSION})
+        except GitHubException as e:
+            raise forge_error(e) from e
+        self.app_slug = self.app_slug or response.json()["slug"]
+        return response.json()["slug"]
+
     async def bot_login(self) -> str:
         """The login the app writes as: ``<slug>[bot]``."""
         return f"{await self.slug()}[bot]"

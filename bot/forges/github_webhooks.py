@@ -213,4 +213,6 @@ WEBHOOKS = Webhooks(
     signature_headers=("X-Hub-Signature-256",),
     verify=verify,
     events=frozenset(_MAPPERS),
+    # Forgejo and Gitea also send X-GitHub-Event and X-Hub-Signature-256, never these:
+    foreign_headers=("X-Forgejo-Event", "X-Gitea-Event", "X-Gogs-Event"),
 )

@@ -8,9 +8,19 @@ from typing import Mapping
 
 from ..model import Event
 from . import forgejo_webhooks, github_webhooks
-from .base import Forge, PayloadError, Webhooks
+from .base import Forge, ForgeError, PayloadError, Webhooks
 from .forgejo import ForgejoForge
 from .github import GitHubApp, GitHubForge
+
+def _key_problem(private_key: str) -> str | None:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        load_pem_private_key(private_key.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        return str(exc).splitlines()[0][:200]
+    return None
+
 
 WEBHOOKS: dict[str, Webhooks] = {w.forge: w for w in (github_webhooks.WEBHOOKS, forgejo_webhooks.WEBHOOKS)}
 
@@ -35,16 +45,59 @@ class ForgejoCredentials:
     token: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """What the bot can serve, said at start: one line per forge."""
+
+    forge: str
+    ok: bool
+    message: str
+
+
 class Forges:
     def __init__(self, github: GitHubCredentials, forgejo: tuple[ForgejoCredentials, ...] = ()):
         self.app_id = github.app_id
         self.github_app: GitHubApp | None = None
         self.github_token: GitHubForge | None = None
+        self.github_problem: str | None = None  # why GitHub cannot be served (deliveries wait for a fix)
+        self.api_url = github.api_url
         if github.app_id and github.private_key:
-            self.github_app = GitHubApp(github.app_id, github.private_key, github.api_url, app_slug=github.app_slug)
+            problem = _key_problem(github.private_key)
+            if problem:
+                self.github_problem = f"PRIVATE_KEY (or PRIVATE_KEY_PATH) is not a usable private key: {problem}"
+            else:
+                self.github_app = GitHubApp(github.app_id, github.private_key, github.api_url, app_slug=github.app_slug)
         elif github.token:
             self.github_token = GitHubForge.from_token(github.token, api_url=github.api_url)
         self.forgejo: dict[str, ForgejoForge] = {i.name: ForgejoForge(i.url, i.token) for i in forgejo}
+        self._forgejo_urls = {i.name: i.url for i in forgejo}
+
+    async def check(self) -> list[Readiness]:
+        """Ask each forge whether its credentials work (one call each), and say so plainly."""
+        found = []
+        if self.github_problem:
+            found.append(Readiness("github", False, self.github_problem))
+        elif self.github_app:
+            try:
+                slug = await self.github_app.verify()
+                found.append(Readiness("github", True, f"GitHub App {self.app_id} ({slug}) at {self.api_url}"))
+            except ForgeError as exc:
+                why = "refuses APP_ID / PRIVATE_KEY" if exc.status in (401, 403, 404) else "cannot be reached"
+                found.append(Readiness("github", False, f"GitHub at {self.api_url} {why}: {exc}"))
+        elif self.github_token:
+            try:
+                found.append(Readiness("github", True, f"GitHub as {await self.github_token.login()} (GITHUB_TOKEN)"))
+            except ForgeError as exc:
+                found.append(Readiness("github", False, f"GitHub at {self.api_url} refuses GITHUB_TOKEN: {exc}"))
+        for name, forge in self.forgejo.items():
+            setting = "FORGEJO_TOKEN" if name == "default" else f"FORGEJO_{name.upper()}_TOKEN"
+            place = f"Forgejo instance {name!r} ({self._forgejo_urls[name]})"
+            try:
+                found.append(Readiness(f"forgejo:{name}", True, f"{place} as {await forge.login()}"))
+            except ForgeError as exc:
+                why = f"refuses {setting}" if exc.status in (401, 403) else "cannot be reached"
+                found.append(Readiness(f"forgejo:{name}", False, f"{place} {why}: {exc}"))
+        return found
 
     async def github_login(self) -> str | None:
         if self.github_app:
@@ -65,6 +118,8 @@ class Forges:
 
     def for_event(self, event: Event) -> Forge:
         if event.forge == github_webhooks.FORGE:
+            if self.github_problem:
+                raise NotConfigured(self.github_problem)
             if self.github_app:
                 if event.installation_id is None:
                     raise NotConfigured("the delivery has no installation id")

@@ -18,6 +18,7 @@ from ..app.ports import Services
 from ..config import ConfigError, default_config_text
 from ..markers import Signer
 from ..forges.registry import ForgejoCredentials, Forges, GitHubCredentials
+from .limits import bound_connections, give_memory_back, runner
 from .recheck import Rechecks
 from .settings import Settings
 from .store import Store, start_checkpointer
@@ -73,6 +74,16 @@ def build(settings: Settings, store: Store | None = None) -> tuple[web.Applicati
     return app, worker, forges, work_store
 
 
+async def say_what_is_served(forges: Forges) -> None:
+    """Credentials checked at start: each forge the bot can serve, and why it cannot serve the others."""
+    found = await forges.check()
+    for readiness in found:
+        (log.info if readiness.ok else log.error)("%s: %s", "serving" if readiness.ok else "cannot serve",
+                                                  readiness.message)
+    if not found:
+        log.warning("no forge is configured: set APP_ID and PRIVATE_KEY, GITHUB_TOKEN, or FORGEJO_URL and FORGEJO_TOKEN")
+
+
 def _new_loop() -> asyncio.AbstractEventLoop:
     """uvloop where it is installed (Linux, macOS): on one core it accepts ~20 % more deliveries,
     with a p99 of 7-9 ms instead of 11-12 ms."""
@@ -93,8 +104,9 @@ class WebThread:
     """The web layer on a thread of its own, with its own event loop and SQLite connection: accepting
     a delivery never waits behind an evaluation running on the main loop. (One process, two cores.)"""
 
-    def __init__(self, app: web.Application, host: str, port: int):
-        self.app, self.host, self.port = app, host, port
+    def __init__(self, app: web.Application, settings: Settings):
+        self.app, self.settings = app, settings
+        self.host, self.port = settings.host, settings.port
         self.loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -109,9 +121,10 @@ class WebThread:
     def _run(self) -> None:
         self.loop = _new_loop()
         asyncio.set_event_loop(self.loop)
-        self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self.runner = runner(self.app, header_timeout=self.settings.header_timeout_seconds, handle_signals=False)
         try:
             self.loop.run_until_complete(self.runner.setup())
+            bound_connections(self.runner, self.settings.max_connections)
             self.site = web.TCPSite(self.runner, self.host, self.port)
             self.loop.run_until_complete(self.site.start())
         except BaseException as exc:  # e.g. the port is taken: the main thread reports it
@@ -145,10 +158,13 @@ async def serve(settings: Settings, role: str = "all") -> None:
         worker.start(poll_seconds=1.0 if role == "all" else 0.1)
     gc.collect()
     gc.freeze()  # the start-up heap (models, templates, config) is never garbage: collections skip it
-    front = WebThread(app, settings.host, settings.port)
+    give_memory_back()
+    front = WebThread(app, settings)
     front.start()
     if not settings.webhook_secret:
         log.warning("WEBHOOK_SECRET is not set: every GitHub delivery will be refused (401)")
+    if role != "web":
+        await say_what_is_served(forges)
     log.info("nexus-bot (%s) listening on %s:%s (database %s)", role, settings.host, settings.port, settings.database_path)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -36,20 +36,25 @@ class ForgejoInstance:
     org_config_path: str = "nexus.yml"
 
 
-# name, meaning: `nexus-bot serve --help` prints this table
+# name, meaning: the one description of every setting. `nexus-bot serve --help` prints it, and
+# `nexus-bot settings` prints it as the README's table (a test keeps the two equal).
 DOCUMENTED = [
     ("APP_ID", "GitHub App id"),
-    ("PRIVATE_KEY", "GitHub App private key (PEM text), or PRIVATE_KEY_PATH: a file holding it"),
+    ("PRIVATE_KEY", "GitHub App private key (PEM text; \\n in a one-line value is a line break)"),
+    ("PRIVATE_KEY_PATH", "or a file holding it"),
     ("WEBHOOK_SECRET", "secret of the GitHub webhook (HMAC-SHA256)"),
     ("MARKER_KEYS", "keys that sign the markers the bot reads back (waivers): KEY1,KEY2, the first signs, all verify; default: derived from the webhook secret"),
     ("GITHUB_API_URL", "GitHub API base URL (default https://api.github.com; GHES: https://HOST/api/v3)"),
     ("GITHUB_TOKEN", "a token for `nexus-bot check` (dry run), or to run without a GitHub App"),
-    ("APP_SLUG", "the app's slug, to skip one GET /app at start (optional)"),
+    ("APP_SLUG", "the app's slug, recommended: deliveries need not wait for GET /app when GitHub is down"),
+    ("GITHUB_WEB_URL", "GitHub's web address, for registering the App at /setup (default https://github.com; GHES: https://HOST)"),
+    ("PUBLIC_URL", "the bot's own address as the forges reach it, for /setup (default: the Host of the request)"),
     ("FORGEJO_URL", "Forgejo/Gitea base URL, e.g. https://codeberg.org"),
     ("FORGEJO_TOKEN", "Forgejo/Gitea token of the bot user"),
     ("FORGEJO_WEBHOOK_SECRET", "secret of the Forgejo/Gitea webhook"),
     ("FORGEJO_INSTANCES", "more instances: NAME1,NAME2 with FORGEJO_<NAME>_URL/_TOKEN/_WEBHOOK_SECRET"),
-    ("FORGEJO_ORG_CONFIG_REPO", "per instance (FORGEJO_<NAME>_ORG_CONFIG_REPO/_PATH): where its owners keep their config"),
+    ("FORGEJO_ORG_CONFIG_REPO", "per instance (FORGEJO_<NAME>_ORG_CONFIG_REPO): where its owners keep their config"),
+    ("FORGEJO_ORG_CONFIG_PATH", "per instance (FORGEJO_<NAME>_ORG_CONFIG_PATH): its path there"),
     ("PORT", "HTTP port (default 3000)"),
     ("HOST", "HTTP address (default 0.0.0.0)"),
     ("LOG_LEVEL", "debug | info | warn | error (default info)"),
@@ -62,9 +67,22 @@ DOCUMENTED = [
     ("COALESCE_SECONDS", "events for one PR/issue within this window give one evaluation (default 2)"),
     ("DELIVERY_TTL_HOURS", "how long delivery ids are remembered against redeliveries (default 24)"),
     ("MAX_BODY_BYTES", "largest webhook body accepted (default 26214400, GitHub's 25 MB)"),
+    ("MAX_UNVERIFIED_BYTES", "bytes buffered at once for bodies whose signature is not checked yet; more gets 503 (default 67108864)"),
+    ("MAX_CONNECTIONS", "open connections at most; a new one past it is closed (default 1000)"),
+    ("HEADER_TIMEOUT_SECONDS", "a request's headers must arrive within this (default 10)"),
+    ("BODY_TIMEOUT_SECONDS", "and its body within this (default 10); else 408"),
     ("FORGEJO_RECHECK_SECONDS", "Forgejo sends no webhook when CI finishes: re-check a verdict waiting for CI this often (default 60; 0: never)"),
-    ("DETAILS_URL", "link shown with the status, e.g. https://nexus.example.org (optional)"),
+    ("RETRY_BASE_SECONDS", "first wait before work that failed on the forge is tried again, doubled each time (default 1)"),
+    ("RETRY_MAX_SECONDS", "longest such wait (default 300); a forge's Retry-After is always honoured"),
+    ("DETAILS_URL", "link shown with the verdict; may name {repo} and {number} (optional)"),
 ]
+
+
+def settings_table() -> str:
+    """The settings as the README shows them (markdown)."""
+    pipe = "\\|"
+    rows = [f"| `{name}` | {meaning.replace('|', pipe)} |" for name, meaning in DOCUMENTED]
+    return "\n".join(["| name | meaning |", "| --- | --- |", *rows]) + "\n"
 
 
 @dataclass(frozen=True)
@@ -75,6 +93,8 @@ class Settings:
     github_api_url: str = "https://api.github.com"
     github_token: Secret | None = field(default=None, repr=False)
     app_slug: str | None = None
+    github_web_url: str = "https://github.com"
+    public_url: str | None = None
     forgejo: tuple[ForgejoInstance, ...] = ()
     port: int = 3000
     host: str = "0.0.0.0"
@@ -88,6 +108,10 @@ class Settings:
     coalesce_seconds: float = 2.0
     delivery_ttl_hours: float = 24.0
     max_body_bytes: int = 25 * 1024 * 1024
+    max_unverified_bytes: int = 64 * 1024 * 1024
+    max_connections: int = 1000
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 10.0
     details_url: str | None = None
     forgejo_recheck_seconds: float = 60.0
     marker_keys: tuple[Secret, ...] = field(default=(), repr=False)
@@ -95,10 +119,13 @@ class Settings:
     retry_max_seconds: float = 300.0
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, dotenv: bool = True) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, dotenv: bool = True,
+                 webhook_secrets: bool = True) -> "Settings":
+        """``webhook_secrets=False``: a Forgejo instance needs no webhook secret (the dry run reads,
+        it receives nothing)."""
         if env is None:
             if dotenv:
-                load_dotenv(override=False)
+                load_dotenv(Path.cwd() / ".env", override=False)  # the working directory's, as documented
             env = dict(os.environ)
         get = lambda k: (env.get(k) or "").strip() or None  # noqa: E731
 
@@ -124,10 +151,11 @@ class Settings:
         org_path = get("ORG_CONFIG_PATH") or "nexus.yml"
         instances = []
         if get("FORGEJO_URL"):
-            instances.append(_instance(get, "default", "", org_repo, org_path))
+            instances.append(_instance(get, "default", "", org_repo, org_path, webhook_secrets))
         for name in (get("FORGEJO_INSTANCES") or "").split(","):
             if name.strip():
-                instances.append(_instance(get, name.strip().lower(), name.strip().upper() + "_", org_repo, org_path))
+                instances.append(_instance(get, name.strip().lower(), name.strip().upper() + "_", org_repo, org_path,
+                                           webhook_secrets))
 
         return cls(
             app_id=number("APP_ID", None),
@@ -136,6 +164,8 @@ class Settings:
             github_api_url=(get("GITHUB_API_URL") or cls.github_api_url).rstrip("/"),
             github_token=Secret(get("GITHUB_TOKEN")) if get("GITHUB_TOKEN") else None,
             app_slug=get("APP_SLUG"),
+            github_web_url=(get("GITHUB_WEB_URL") or cls.github_web_url).rstrip("/"),
+            public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
             forgejo=tuple(instances),
             port=number("PORT", 3000),
             host=get("HOST") or "0.0.0.0",
@@ -149,6 +179,10 @@ class Settings:
             coalesce_seconds=number("COALESCE_SECONDS", 2.0, float),
             delivery_ttl_hours=number("DELIVERY_TTL_HOURS", 24.0, float),
             max_body_bytes=number("MAX_BODY_BYTES", 25 * 1024 * 1024),
+            max_unverified_bytes=number("MAX_UNVERIFIED_BYTES", 64 * 1024 * 1024),
+            max_connections=max(1, number("MAX_CONNECTIONS", 1000)),
+            header_timeout_seconds=number("HEADER_TIMEOUT_SECONDS", 10.0, float),
+            body_timeout_seconds=number("BODY_TIMEOUT_SECONDS", 10.0, float),
             details_url=get("DETAILS_URL"),
             forgejo_recheck_seconds=number("FORGEJO_RECHECK_SECONDS", 60.0, float),
             marker_keys=_marker_keys(get("MARKER_KEYS"), get("WEBHOOK_SECRET"), instances),
@@ -160,12 +194,13 @@ class Settings:
         return next((i for i in self.forgejo if i.name == name), None)
 
 
-def _instance(get, name: str, infix: str, org_repo: str, org_path: str) -> ForgejoInstance:
+def _instance(get, name: str, infix: str, org_repo: str, org_path: str, webhook_secrets: bool = True) -> ForgejoInstance:
     url, token, secret = (get(f"FORGEJO_{infix}{k}") for k in ("URL", "TOKEN", "WEBHOOK_SECRET"))
-    missing = [k for k, v in (("URL", url), ("TOKEN", token), ("WEBHOOK_SECRET", secret)) if not v]
+    needed = (("URL", url), ("TOKEN", token)) + ((("WEBHOOK_SECRET", secret),) if webhook_secrets else ())
+    missing = [k for k, v in needed if not v]
     if missing:
         raise SettingsError(f"Forgejo instance {name!r}: FORGEJO_{infix}{missing[0]} is not set")
-    return ForgejoInstance(name, url.rstrip("/"), Secret(token), Secret(secret),
+    return ForgejoInstance(name, url.rstrip("/"), Secret(token), Secret(secret or ""),
                            get(f"FORGEJO_{infix}ORG_CONFIG_REPO") or org_repo,
                            get(f"FORGEJO_{infix}ORG_CONFIG_PATH") or org_path)
 

@@ -16,7 +16,9 @@ from aiohttp import web
 from ..forges.base import Webhooks
 from ..forges.forgejo_webhooks import WEBHOOKS as FORGEJO
 from ..forges.github_webhooks import WEBHOOKS as GITHUB
+from . import setup
 from .latency import Latencies
+from .limits import NoRoom, TooSlow, UnverifiedBytes, read_body
 from .settings import Settings
 from .store import Store
 
@@ -29,6 +31,11 @@ STORE = web.AppKey("store", Store)
 ACCEPTING = web.AppKey("accepting", object)
 WORKER = web.AppKey("worker", object)
 SERVICES = web.AppKey("services", object)
+BUDGET = web.AppKey("budget", UnverifiedBytes)
+
+
+def _first_name(request: web.Request, names: tuple[str, ...]) -> str | None:
+    return next((name for name in names if name in request.headers), None)
 
 
 def _first(request: web.Request, names: tuple[str, ...]) -> str | None:
@@ -71,25 +78,39 @@ class Accepting:
         return {f"p{q}_ms": ms for q, ms in self.latencies.percentiles(3).items()}
 
 
+def _closing(response: web.Response) -> web.Response:
+    response.force_close()  # the rest of the body is not wanted
+    return response
+
+
 async def receive(request: web.Request, edge: Webhooks, secret: bytes | None, instance: str) -> web.Response:
     app = request.app
     started = time.perf_counter()
     stats: Accepting = app[ACCEPTING]
-    limit = app[SETTINGS].max_body_bytes
+    settings: Settings = app[SETTINGS]
+    foreign = _first_name(request, edge.foreign_headers)
+    if foreign:  # the right door: another forge's delivery is never acted on here
+        stats.counts["rejected"] += 1
+        return _closing(_error(400, f"{foreign} says this delivery is not {edge.forge}'s: "
+                                    f"send it to the {'GitHub' if edge.forge != 'github' else 'Forgejo'} endpoint"))
+    limit = settings.max_body_bytes
     try:
-        if (request.content_length or 0) > limit:  # refused before it is read
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-        body = await request.read()
+        body = await read_body(request, app[BUDGET], limit, settings.body_timeout_seconds)
     except web.HTTPRequestEntityTooLarge:
         stats.counts["rejected"] += 1
-        response = _error(413, f"body larger than {limit} bytes")
-        response.force_close()  # the rest of the body is not wanted
+        return _closing(_error(413, f"body larger than {limit} bytes"))
+    except TooSlow:
+        stats.counts["rejected"] += 1
+        return _closing(_error(408, f"the body did not arrive within {settings.body_timeout_seconds:g} s"))
+    except NoRoom:
+        stats.counts["rejected"] += 1
+        response = _closing(_error(503, "too many unchecked bodies at once; retry later"))
+        response.headers["Retry-After"] = "5"
         return response
     signature = _first(request, edge.signature_headers)
     if not secret or not edge.verify(secret, body, signature):
         stats.counts["rejected"] += 1
-        reason = "no webhook secret is configured for this forge" if not secret else "invalid or missing signature"
-        return _error(401, reason)
+        return _error(401, "invalid or missing signature")
     event = _first(request, edge.event_headers)
     if not event:
         stats.counts["rejected"] += 1
@@ -140,9 +161,9 @@ async def github(request: web.Request) -> web.Response:
 async def forgejo(request: web.Request) -> web.Response:
     name = request.match_info.get("instance", "default")
     instance = request.app[SETTINGS].forgejo_instance(name)
-    if instance is None:
-        return _error(404, f"no Forgejo instance named {name!r} is configured")
-    return await receive(request, FORGEJO, instance.webhook_secret.encode(), name)
+    # an unknown instance answers as a bad signature does: instance names cannot be probed
+    secret = instance.webhook_secret.encode() if instance is not None else None
+    return await receive(request, FORGEJO, secret, name if instance is not None else "unknown")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -169,6 +190,7 @@ async def metrics(request: web.Request) -> web.Response:
 def make_app(settings: Settings, store: Store) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
+    app[BUDGET] = UnverifiedBytes(settings.max_unverified_bytes)
     app[STORE] = store
     app[ACCEPTING] = Accepting()
     app.router.add_post("/webhooks/github", github)
@@ -176,4 +198,5 @@ def make_app(settings: Settings, store: Store) -> web.Application:
     app.router.add_post("/webhooks/forgejo/{instance}", forgejo)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    setup.add_routes(app, settings)
     return app

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from ..app.ports import Services
 from ..app.router import ignore_reason, process_batch
 from ..forges.base import Forge, ForgeError, PayloadError
-from ..forges.registry import Forges
+from ..forges.registry import Forges, NotConfigured
 from ..model import Event
 from . import audit, recheck
 from .latency import Latencies
@@ -211,6 +211,10 @@ class Worker:
                 return
             forge = self.forges.for_event(event)
             keys = await self._entities(event, forge)
+        except NotConfigured as exc:  # kept until the configuration is fixed (within DELIVERY_TTL_HOURS)
+            log.error("delivery %s waits: %s", delivery.id, exc)
+            self._retry(delivery, event, ForgeError(f"waiting for configuration: {exc}"), started=started)
+            return
         except PayloadError as exc:
             self._finish(delivery, event, f"rejected: {exc}", started, state="failed")
             return

@@ -203,6 +203,7 @@ class FakeGitHub:
         self.permissions: dict[tuple[str, str], str] = {}
         self.cross_references: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self.tokens: dict[str, tuple[int, float]] = {}  # installation token -> (installation, expiry)
+        self.manifest_codes: set[str] = set()  # codes GitHub would send back after "Create GitHub App"
 
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
@@ -802,6 +803,8 @@ class FakeGitHub:
         body_type, response_type = types
         record.route = request.match_info.route.resource.canonical
         actor = self._authenticate(request)
+        if actor is None and record.route == "/app-manifests/{code}/conversions":  # the one-time code is the credential
+            actor = Actor("anonymous", "User", None)
         if actor is None:
             return self._error(401, "Bad credentials")
         request[ACTOR] = actor
@@ -922,9 +925,22 @@ class FakeGitHub:
             ("GET", f"{r}/collaborators/{{user}}/permission", self._get_permission, None,
              M.RepositoryCollaboratorPermission),
             ("GET", "/orgs/{org}/teams/{slug}/members", self._get_team_members, None, list[M.SimpleUser]),
+            ("POST", "/app-manifests/{code}/conversions", self._convert_manifest, None,
+             M.AppManifestsCodeConversionsPostResponse201),
         ]
 
     # -- endpoints ---------------------------------------------------------------------------
+
+    async def _convert_manifest(self, request):
+        """GitHub's manifest flow: a one-time code (``manifest_codes``) becomes the App's credentials."""
+        code = request.match_info["code"]
+        if code not in self.manifest_codes:
+            return self._error(404, "Not Found")
+        self.manifest_codes.discard(code)
+        app = self._integration(self.app_id, self.app_slug)
+        return web.json_response({**app, "client_id": "Iv1.fake", "client_secret": "fake-client-secret",
+                                  "webhook_secret": self.webhook_secret.decode(), "pem": self.private_key},
+                                 status=201)
 
     async def _get_app(self, request):
         return web.json_response(self._integration(self.app_id, self.app_slug))

@@ -1,0 +1,47 @@
+"""What the use cases need of the process, as small interfaces the process implements (the store of
+``bot/service/`` today; SQLite or anything else tomorrow), and the bundle they are handed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from ..markers import Signer
+
+if TYPE_CHECKING:
+    from .cached_reads import CachedReads
+
+
+class Memory(Protocol):
+    """The bot's record of what it wrote, so that it only ever undoes its own doing."""
+
+    def marks(self, forge: str, repo: str, number: int, kind: str) -> set[str]:
+        """The values recorded for one item (``kind``: "label", "review-request")."""
+
+    def mark(self, forge: str, repo: str, number: int, kind: str, values: set[str], present: bool = True) -> None:
+        """Record (or, with ``present=False``, forget) values for one item."""
+
+    def remember(self, key: str, value: str) -> None:
+        """Keep ``value`` across restarts (the last good organisation config)."""
+
+    def recall(self, key: str) -> str | None: ...
+
+
+class Rechecks(Protocol):
+    """Re-evaluations the bot schedules for itself, for changes no webhook will announce."""
+
+    def schedule(self, forge: str, where: str, repo: str, number: int, cause: str, after: float,
+                 round_: int = 1, installation_id: int | None = None) -> None:
+        """Re-evaluate ``repo#number`` in ``after`` seconds; once per (cause, round)."""
+
+
+@dataclass
+class Services:
+    """What the process gives the use cases."""
+
+    memory: Memory
+    rechecks: Rechecks
+    reads: "CachedReads"
+    signer: Signer = Signer(())  # signs the markers the bot reads back (waivers, replies)
+    details_url: str | None = None  # the link shown with a verdict, may name {repo} and {number}
+    recheck_seconds: float = 60.0  # how often a verdict waiting for CI is re-checked where no webhook says CI finished

@@ -1,0 +1,136 @@
+"""What each event leads to: the one place where events meet the three use cases (the DoD, Ready and
+commands). Routing is declarative: the table says which events trigger what.
+
+A batch is every event of one pull request or issue that arrived within the coalescing window: the
+commands in its comments are answered one by one, then the DoD and the Ready verdicts are computed
+once, from the forge's latest state.
+
+Events that cannot change a verdict are acknowledged and cost no API call, decided from the event
+and the cached config alone (never a forge call): a label no rule reads, a review that only comments,
+an edit of the title, a CI job no item looks at. What the rules read comes from the evidence kinds
+themselves (``checks.kinds.reads``). When the repository's config is not in the cache, the event is
+taken as relevant: skipping must never make a verdict stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fnmatch import fnmatchcase
+
+from ..checks.kinds import reads
+from ..config import Config
+from ..forges.base import Forge
+from ..model import Event
+from .commands import handle_comment
+from .config_changes import on_push
+from .config_check import check_config_change
+from .merge_queue import check_merge_group
+from .dod import assess, publish
+from .ports import Services
+from .ready import run_ready
+
+DOD, READY, COMMANDS, CONFIG, QUEUE = "dod", "ready", "commands", "config", "merge queue"
+
+ROUTES: dict[tuple[str, str], str] = {
+    **{("pull_request", a): DOD for a in (
+        "opened", "synchronize", "reopened", "edited", "labeled", "unlabeled", "ready_for_review",
+        "review_requested", "recheck")},
+    **{("pull_request_review", a): DOD for a in ("submitted", "edited", "dismissed")},
+    **{("check", a): DOD for a in ("completed", "rerequested", "pending")},
+    **{("issues", a): READY for a in ("opened", "edited", "labeled", "unlabeled", "reopened")},
+    ("issue_comment", "created"): COMMANDS,
+    ("push", "pushed"): CONFIG,
+    ("merge_group", "checks_requested"): QUEUE,
+}
+
+
+def route(event: Event) -> str | None:
+    """What the event triggers, or None when it cannot change anything the bot owns."""
+    if event.from_this_bot:
+        return None
+    what = ROUTES.get((event.name, event.action))
+    if what == READY and event.is_pull_request:
+        return None  # pull requests are not judged for Ready
+    return what
+
+
+def ignore_reason(event: Event) -> str | None:
+    if event.from_this_bot:
+        return "ignored: caused by the bot itself"
+    if event.name in ("ping", "installation", "installation_repositories"):
+        return f"ok: {event.name}"
+    if route(event) is None:
+        return f"ignored: {event.name}.{event.action} does not change a verdict"
+    return None
+
+
+def may_change_verdict(event: Event, config: Config | None) -> bool:
+    if event.name == "pull_request_review" and event.review_state == "commented":
+        return False  # a comment review is neither an approval nor a request for changes
+    if event.name == "pull_request" and event.action == "edited" and event.extra.get("changes") == ["title"]:
+        return False  # no rule reads the title
+    if config is None:
+        return True
+    if event.name == "pull_request_review":
+        return reads(config).reviews
+    if event.name == "pull_request" and event.action in ("labeled", "unlabeled"):
+        label = event.extra.get("label")
+        return label is None or label.casefold() in {name.casefold() for name in reads(config).labels}
+    if event.name == "check" and event.action == "completed":
+        name = (event.extra.get("check_name") or "").lower()
+        return not name or any(fnmatchcase(name, p.lower()) for p in reads(config).checks)
+    return True
+
+
+def _any_relevant(services: Services, forge: Forge, where: str, events: list[Event]) -> bool:
+    """Whether one of the events routed to the DoD can change its verdict (cached config only)."""
+    for event in events:
+        base = event.extra.get("base_ref")
+        config = services.reads.cached_config(forge, where, event.repo, base) if base else None
+        if may_change_verdict(event, config):
+            return True
+    return False
+
+
+async def process_batch(services: Services, forge: Forge, where: str, events: list[Event]) -> str:
+    """Handle one coalesced batch; returns a short outcome for the audit log."""
+    first = events[0]
+    done = []
+    pushes = [e for e in events if route(e) == CONFIG]
+    if pushes:
+        done.append(await on_push(services, forge, where, pushes))
+    dod_events = [e for e in events if route(e) == DOD]
+    want_dod = bool(dod_events) and _any_relevant(services, forge, where, dod_events)
+    if dod_events and not want_dod:
+        done.append("dod skipped: no event can change the verdict")
+    want_ready = any(route(e) == READY for e in events)
+    commands = [e for e in events if route(e) == COMMANDS]
+    for event in commands:
+        if await handle_comment(services, forge, where, event):
+            want_dod, want_ready = want_dod or event.is_pull_request, want_ready or not event.is_pull_request
+    if commands:
+        done.append("commands")
+    if want_dod and first.number is not None:
+        a = await assess(forge, where, services.reads, first.repo, first.number, details_url=services.details_url,
+                         signer=services.signer)
+        if a.pr.state == "open":
+            if any(e.name == "check" and e.action == "rerequested" for e in dod_events):
+                a.report = replace(a.report, always_write=True)
+            await publish(forge, services.memory, a)
+            done.append(f"dod {a.verdict.state.value}")
+            checked = await check_config_change(services, forge, where, a.pr)
+            if checked:
+                done.append(checked)
+            if not forge.announces_ci_completion and a.verdict.waits_for_ci:
+                rounds = [e.extra.get("round", 0) for e in dod_events if e.action == "recheck"]
+                services.rechecks.schedule(forge.name, where, a.pr.repo, a.pr.number, a.pr.head_sha,
+                                           services.recheck_seconds, max(rounds, default=0) + 1,
+                                           installation_id=first.installation_id)
+        else:
+            done.append("dod skipped: pull request closed")
+    for event in (e for e in events if route(e) == QUEUE):
+        done.append(await check_merge_group(services, forge, where, event))
+    if want_ready and first.number is not None:
+        await run_ready(services, forge, where, first.repo, first.number, first.installation_id)
+        done.append("ready")
+    return ", ".join(done) or "nothing to do"

@@ -1,0 +1,49 @@
+"""Evidence kind ``label``: a label is present, or absent."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from ..config.base import EvidenceBase
+from .facts import Facts
+from .finding import Finding, failed, passed
+from .kind import Kind, Reads
+
+
+class LabelEvidence(EvidenceBase):
+    kind: Literal["label"]
+    present: list[str] = []  # one of these labels is set
+    absent: list[str] = []  # none of these labels is set
+
+    @model_validator(mode="after")
+    def _one_given(self) -> "LabelEvidence":
+        if not self.present and not self.absent:
+            raise ValueError("give 'present' or 'absent' labels")
+        return self
+
+
+def judge(ev: LabelEvidence, facts: Facts) -> Finding:
+    unwanted = sorted(facts.labels.intersection(n.casefold() for n in ev.absent))
+    if unwanted:
+        return failed(f"labelled {', '.join(unwanted)}", f"Remove the label {unwanted[0]} when it no longer holds.")
+    if ev.present:
+        found = sorted(facts.labels.intersection(n.casefold() for n in ev.present))
+        if not found:
+            return failed(f"no label {' / '.join(ev.present)}", f"Add the label {ev.present[0]}.")
+        return passed(f"labelled {', '.join(found)}")
+    return passed(f"no label {' / '.join(ev.absent)}")
+
+
+def weaker(org: LabelEvidence, repo: LabelEvidence, org_config) -> str | None:
+    present, absent = {n.casefold() for n in repo.present}, {n.casefold() for n in repo.absent}
+    if org.present and not (repo.present and present <= {n.casefold() for n in org.present}):
+        return f"may only keep some of the labels {', '.join(org.present)}"
+    if not {n.casefold() for n in org.absent} <= absent:
+        return f"must still refuse the labels {', '.join(org.absent)}"
+    return None
+
+
+KIND = Kind("label", LabelEvidence, judge, reads=lambda ev: Reads(labels=frozenset([*ev.present, *ev.absent])),
+            weaker=weaker)

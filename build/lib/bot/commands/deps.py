@@ -1,0 +1,106 @@
+"""``/nexus deps [depth]``: the sprint dependency table of this item, and a Mermaid diagram of it.
+
+The graph comes from ``bot/deps.py`` (links in both directions, transitive up to ``depth``); the
+answer is the NIT's table (| Backlog item | Owner team | Depends on | Status | Blocked? |) and a
+``graph LR`` diagram. The ``blocked`` label changes the graph calls for are handed to the worker as
+``Outcome.label_changes`` (they may concern other items and repositories).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..config import Config
+from ..checks.deps import DEFAULT_DEPTH, MAX_DEPTH, DepGraph, Node, Status
+from ..model import ItemRef
+from .context import CommandContext
+from .parser import Invocation
+from .registry import REGISTRY, Command, Outcome, refused
+from .reply import listing, render
+
+GRAMMAR = re.compile(r"(?:\d{1,3})?")  # an optional depth
+
+
+async def handle(ctx: CommandContext, invocation: Invocation) -> Outcome:
+    depth = int(invocation.args[0]) if invocation.args else DEFAULT_DEPTH
+    if not 1 <= depth <= MAX_DEPTH:
+        return refused(f"The depth is a number of links, from 1 to {MAX_DEPTH}.")
+    graph = await ctx.dependency_graph(depth)
+    message = render_dependencies(graph, ctx.config)
+    return Outcome(ok=True, message=message, label_changes=tuple(graph.label_changes()))
+
+
+def render_dependencies(graph: DepGraph, config: Config) -> str:
+    home = graph.root.repo
+    changes = graph.label_changes()
+    ids = {ref: f"n{i}" for i, ref in enumerate(graph.nodes, start=1)}
+    return render(
+        "deps.md.j2",
+        root=graph.root.short(home),
+        rows=[_row(node, graph, config, ids[node.ref]) for node in graph.nodes.values()],
+        edges=[(ids[a], ids[b]) for a, b in sorted(graph.edges)],
+        cycles=[_cycle(cycle, graph) for cycle in graph.cycles],
+        truncated=graph.truncated,
+        depth=graph.depth,
+        max_depth=MAX_DEPTH,
+        prefix=config.command_prefix,
+        blocked_label=graph.blocked_label,
+        labelled=[c.ref.short(home) for c in changes if c.add],
+        unlabelled=[c.ref.short(home) for c in changes if c.remove],
+    )
+
+
+def _row(node: Node, graph: DepGraph, config: Config, node_id: str) -> dict[str, object]:
+    home = graph.root.repo
+    info = node.info
+    return {
+        "id": node_id,
+        "ref": node.ref.short(home),
+        "is_root": node.ref == graph.root,
+        "url": info.url if info else "",
+        "title": info.title if info else "(deleted or out of reach)",
+        "teams": ", ".join(config.team_name(key) for key in node.teams) or "—",
+        "depends_on": ", ".join(ref.short(home) for ref in graph.dependencies(node.ref)) or "—",
+        "status": node.status.value if node.status else "Unknown",
+        "blocked": _blocked(node, graph, config),
+        "style": _style(node),
+    }
+
+
+def _style(node: Node) -> str:
+    if node.info is None:
+        return "unreachable"
+    if node.blocked:
+        return "blocked"
+    return "done" if node.status is Status.DONE else ""
+
+
+def _blocked(node: Node, graph: DepGraph, config: Config) -> str:
+    if node.blocked_by is None:
+        return "Unknown"
+    if not node.blocked_by:
+        return "No"
+    waits = []
+    for ref in node.blocked_by:
+        teams = listing(config.team_name(key) for key in graph.nodes[ref].teams)
+        waits.append(f"{ref.short(graph.root.repo)} ({teams})")
+    return f"Yes: waits for {', '.join(waits)}"
+
+
+def _cycle(cycle: tuple[ItemRef, ...], graph: DepGraph) -> str:
+    refs = [ref.short(graph.root.repo) for ref in cycle]
+    if graph.is_ring(cycle):
+        return " → ".join([*refs, refs[0]])
+    return f"{', '.join(refs)} depend on one another"
+
+
+REGISTRY.add(
+    Command(
+        name="deps",
+        usage="[depth]",
+        help=f"Show the dependency table of this item, {DEFAULT_DEPTH} links deep by default (at most {MAX_DEPTH}).",
+        handler=handle,
+        grammar=GRAMMAR,
+        aliases=("dependencies",),
+    )
+)

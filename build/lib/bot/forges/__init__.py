@@ -1,0 +1,1 @@
+"""One adapter per forge behind the small interface in ``base.py``."""

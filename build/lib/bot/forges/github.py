@@ -1,0 +1,394 @@
+"""Every GitHub API call the bot makes, as the ``Forge`` of one installation (or one token); the
+HTTP side (auth, retries, conditional reads) is ``github_http.py``."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from functools import lru_cache
+from typing import Any, Awaitable, Iterable, Mapping
+from urllib.parse import quote
+
+from codeowners import CodeOwners as GitignoreCodeOwners
+from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit.exception import GitHubException
+
+from cachetools import LRUCache
+
+from .. import markers
+from ..model import CheckReport, CheckResult, ChangedFile, CodeOwners, Comment, Issue, PullRequest, Report, State
+from . import github_payloads as payload
+from .github_http import API_URL, API_VERSION, Calls, ConditionalReads, Pool, RetryPolicy, client_settings, forge_error
+
+NAME = "github"
+MAX_TEXT = 65535  # GitHub's limit on a check run summary (and, +1, on a comment body)
+FILES_LIMIT = 3000  # GitHub lists at most this many files of a pull request
+MAX_ANNOTATIONS = 50  # GitHub's limit on the annotations of one check run request
+DEFAULT_LABEL_COLOR = "ededed"  # the colour GitHub gives a label it creates on the fly
+CUT_NOTE = "\n\n*(cut: the full report is longer than GitHub allows)*\n\n"
+FILE_STATUSES = {"copied": "added", "changed": "modified", "unchanged": "modified"}
+STICKY_MARKER = markers.STICKY_DOD
+
+
+@lru_cache(maxsize=64)
+def read_codeowners(text: str) -> CodeOwners | None:
+    """GitHub's CODEOWNERS syntax: gitignore patterns, the last matching line wins."""
+    return GitignoreCodeOwners(text) if text.strip() else None
+
+
+class GitHubApp:
+    """A GitHub App: one ``GitHubForge`` per installation, all sharing one connection pool."""
+
+    def __init__(
+        self,
+        app_id: int,
+        private_key: str,
+        api_url: str = API_URL,
+        *,
+        app_slug: str | None = None,
+        timeout: float = 10.0,
+        retry: RetryPolicy = RetryPolicy(),
+    ):
+        self.app_id = app_id
+        self.app_slug = app_slug
+        self.calls = Calls()  # the app's own calls (GET /app)
+        self._auth = AppAuthStrategy(app_id, private_key)
+        self._settings = client_settings(api_url, timeout, retry)
+        self._github = self._settings.client(self._auth, self.calls)
+        self._forges: LRUCache[int, GitHubForge] = LRUCache(maxsize=1024)
+
+    def forge_for(self, installation_id: int) -> GitHubForge:
+        forge = self._forges.get(installation_id)
+        if forge is None:
+            calls = Calls()
+            github = self._settings.client(self._auth.as_installation(installation_id), calls)
+            forge = self._forges[installation_id] = GitHubForge(github, calls, app=self)
+        return forge
+
+    async def slug(self) -> str:
+        if self.app_slug is None:
+            try:
+                response = await self._github.arequest("GET", "/app", headers={"X-GitHub-Api-Version": API_VERSION})
+            except GitHubException as e:
+                raise forge_error(e) from e
+            self.app_slug = response.json()["slug"]
+        return self.app_slug
+
+    async def verify(self) -> str:
+        """Ask GitHub who the App is (``GET /app``, signed with the App's key): its slug."""
+        try:
+            response = await self._github.arequest("GET", "/app", headers={"X-GitHub-Api-Version": API_VERSION})
+        except GitHubException as e:
+            raise forge_error(e) from e
+        self.app_slug = self.app_slug or response.json()["slug"]
+        return response.json()["slug"]
+
+    async def bot_login(self) -> str:
+        """The login the app writes as: ``<slug>[bot]``."""
+        return f"{await self.slug()}[bot]"
+
+    async def aclose(self) -> None:
+        await self._settings.pool.shutdown()
+
+
+class GitHubForge(ConditionalReads):
+    """The ``Forge`` for one GitHub installation (or one token)."""
+
+    name = NAME
+    config_paths = (".github/nexus.yml",)
+    codeowners_paths = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")  # GitHub's order
+    announces_ci_completion = True  # check_suite, check_run and status webhooks
+    needs_sticky_comment = False  # a check run holds the whole report
+
+    def __init__(
+        self,
+        github: GitHub,
+        calls: Calls,
+        *,
+        app: GitHubApp | None = None,
+        bot_login: str | None = None,
+        pool: Pool | None = None,
+    ):
+        super().__init__(github, calls)
+        self._bot_login = bot_login
+        self._app = app
+        self._pool = pool  # set when this forge owns its connection pool (token mode)
+
+    def read_codeowners(self, text: str) -> CodeOwners | None:
+        return read_codeowners(text)
+
+    @classmethod
+    def from_token(
+        cls,
+        token: str,
+        api_url: str = API_URL,
+        *,
+        bot_login: str | None = None,
+        timeout: float = 10.0,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> GitHubForge:
+        """A forge acting with a personal access token or ``GITHUB_TOKEN`` (``bot_login``: the
+        login it writes as; asked of ``GET /user`` when needed and not given)."""
+        settings = client_settings(api_url, timeout, retry)
+        calls = Calls()
+        return cls(settings.client(TokenAuthStrategy(token), calls), calls, bot_login=bot_login, pool=settings.pool)
+
+    @property
+    def bot_login(self) -> str | None:
+        """The login this forge writes as, once known (see ``GitHubApp.bot_login``)."""
+        if self._app:
+            return f"{self._app.app_slug}[bot]" if self._app.app_slug else None
+        return self._bot_login
+
+    async def aclose(self) -> None:
+        if self._pool:
+            await self._pool.shutdown()
+
+    async def login(self) -> str:
+        """The login this forge writes as (asked of GitHub the first time)."""
+        return (await self._identity())[0]
+
+    async def _identity(self) -> tuple[str, str | None]:
+        """(login this forge writes as, slug of the app its check runs belong to)."""
+        if self._app:
+            slug = await self._app.slug()
+            return f"{slug}[bot]", slug
+        if self._bot_login is None:
+            data, _ = await self._get("/user")
+            self._bot_login = data["login"]
+        return self._bot_login, None
+
+    # -- reads --------------------------------------------------------------------------------
+
+    async def pull_request(self, repo: str, number: int) -> PullRequest:
+        pr, _ = await self._get(f"/repos/{repo}/pulls/{number}")
+        sha = pr["head"]["sha"]
+        files, reviews, runs, status, comments = await _gather(
+            self._pages(f"/repos/{repo}/pulls/{number}/files", {"per_page": 100}, limit=FILES_LIMIT),
+            self._pages(f"/repos/{repo}/pulls/{number}/reviews", {"per_page": 100}),
+            self._pages(f"/repos/{repo}/commits/{sha}/check-runs", {"per_page": 100}, key="check_runs"),
+            self._pages(f"/repos/{repo}/commits/{sha}/status", {"per_page": 100}, key="statuses"),
+            self._comments(repo, number),
+        )
+        return PullRequest(
+            forge=self.name,
+            repo=repo,
+            number=number,
+            title=pr["title"],
+            body=pr.get("body") or "",
+            author=payload.login_of(pr.get("user")),
+            base_ref=pr["base"]["ref"],
+            head_ref=pr["head"]["ref"],
+            head_sha=sha,
+            labels=tuple(label["name"] for label in pr.get("labels") or ()),
+            files=tuple(
+                ChangedFile(f["filename"], FILE_STATUSES.get(f["status"], f["status"]), f.get("previous_filename"))
+                for f in files
+            ),
+            files_truncated=pr.get("changed_files", 0) > len(files),
+            reviews=tuple(payload.review(r) for r in reviews),
+            checks=tuple(map(payload.check_run, runs)) + tuple(map(payload.status, status)),
+            comments=comments,
+            draft=bool(pr.get("draft")),
+            state=pr["state"],
+            merged=bool(pr.get("merged")),
+            url=pr.get("html_url") or "",
+        )
+
+    async def issue(self, repo: str, number: int) -> Issue:
+        data, _ = await self._get(f"/repos/{repo}/issues/{number}")
+        return Issue(
+            forge=self.name,
+            repo=repo,
+            number=number,
+            title=data["title"],
+            body=data.get("body") or "",
+            author=payload.login_of(data.get("user")),
+            labels=tuple(label["name"] for label in data.get("labels") or ()),
+            state=data["state"],
+            comments=await self._comments(repo, number),
+            is_pull_request=bool(data.get("pull_request")),
+            url=data.get("html_url") or "",
+        )
+
+    async def _comments(self, repo: str, number: int) -> tuple[Comment, ...]:
+        return tuple(map(payload.comment, await self._pages(f"/repos/{repo}/issues/{number}/comments", {"per_page": 100})))
+
+    async def file_at(self, repo: str, path: str, ref: str) -> str | None:
+        """The file on ``ref``; an empty ``ref`` means the default branch."""
+        params = {"ref": ref} if ref else None
+        data, _ = await self._get(f"/repos/{repo}/contents/{quote(path)}", params, missing_ok=True)
+        if not isinstance(data, dict) or data.get("type") != "file":
+            return None
+        return base64.b64decode(data["content"]).decode("utf-8", errors="replace")
+
+    async def pulls_for_commit(self, repo: str, sha: str) -> list[int]:
+        pulls = await self._pages(f"/repos/{repo}/commits/{sha}/pulls", {"per_page": 100})
+        return [p["number"] for p in pulls if p["state"] == "open"]
+
+    async def team_members(self, org: str, team: str) -> frozenset[str]:
+        members = await self._pages(f"/orgs/{org}/teams/{team}/members", {"per_page": 100}, missing_ok=True)
+        return frozenset(m["login"] for m in members)
+
+    async def permission(self, repo: str, user: str) -> str:
+        data, _ = await self._get(f"/repos/{repo}/collaborators/{quote(user)}/permission", missing_ok=True)
+        return data["permission"] if data else "none"
+
+    async def timeline_references(self, repo: str, number: int, *, open_pulls_only: bool = False) -> list[tuple[str, int]]:
+        """The issues and PRs that mention this one (cross-references), oldest first; with
+        ``open_pulls_only``, only the open pull requests among them."""
+        events = await self._pages(f"/repos/{repo}/issues/{number}/timeline", {"per_page": 100})
+        refs: dict[tuple[str, int], None] = {}
+        for event in events:
+            source = (event.get("source") or {}).get("issue") if event.get("event") == "cross-referenced" else None
+            if source and open_pulls_only and not (source.get("pull_request") and source.get("state") == "open"):
+                continue
+            if source:
+                full_name = (source.get("repository") or {}).get("full_name")
+                full_name = full_name or source["repository_url"].split("/repos/", 1)[1]
+                refs[(full_name, source["number"])] = None
+        return list(refs)
+
+    # -- writes -------------------------------------------------------------------------------
+
+    async def publish_verdict(self, pr: PullRequest, report: Report) -> None:
+        """One check run named ``report.check_name`` per head sha: updated when there, else created."""
+        _, slug = await self._identity()
+        existing = next(
+            (c for c in pr.checks
+             if c.source == "check_run" and c.name == report.check_name and (slug is None or c.app_slug == slug)),
+            None,
+        )
+        state = report.verdict.state
+        body: dict[str, Any] = {
+            "name": report.check_name,
+            "output": {"title": report.title, "summary": fit(report.summary, MAX_TEXT)},
+        }
+        if state is State.PENDING:
+            body["status"] = "in_progress"
+        else:
+            body["status"] = "completed"
+            body["conclusion"] = "success" if state is State.PASSED else "failure"
+        if report.target_url:
+            body["details_url"] = report.target_url
+        if existing and payload.shows(existing, body) and not report.always_write:
+            pass  # the check already says exactly this: a write would only cost quota and an ETag
+        elif existing:
+            await self._request("PATCH", f"/repos/{pr.repo}/check-runs/{existing.id}", json=body)
+        else:
+            await self._request("POST", f"/repos/{pr.repo}/check-runs", json={**body, "head_sha": pr.head_sha})
+        if report.sticky_comment:
+            await self.upsert_comment(pr.repo, pr.number, STICKY_MARKER, f"{STICKY_MARKER}\n{report.summary}")
+
+    async def publish_check(self, repo: str, sha: str, report: CheckReport, *, number: int | None = None,
+                            existing: tuple[CheckResult, ...] | None = None) -> None:
+        """One check run named ``report.name`` on ``sha``, with its annotations (GitHub takes 50 per
+        request: the first 50 are sent, the summary lists them all)."""
+        _, slug = await self._identity()
+        if existing is None:
+            found = await self._pages(f"/repos/{repo}/commits/{sha}/check-runs", {"check_name": report.name,
+                                                                                    "per_page": 100}, key="check_runs")
+            existing = tuple(map(payload.check_run, found))
+        runs = [c for c in existing if c.source == "check_run" and c.name == report.name
+                and (slug is None or c.app_slug == slug)]
+        body: dict[str, Any] = {
+            "name": report.name, "status": "completed", "conclusion": report.conclusion,
+            "output": {"title": report.title, "summary": fit(report.summary, MAX_TEXT), "annotations": [
+                {"path": a.path, "start_line": a.line, "end_line": a.line, "annotation_level": a.level,
+                 "message": a.message, **({"title": a.title} if a.title else {})}
+                for a in report.annotations[:MAX_ANNOTATIONS]]},
+        }
+        if report.target_url:
+            body["details_url"] = report.target_url
+        if runs and payload.shows(runs[-1], body) and not report.annotations:
+            pass  # it already says exactly this
+        elif runs:
+            await self._request("PATCH", f"/repos/{repo}/check-runs/{runs[-1].id}", json=body)
+        else:
+            await self._request("POST", f"/repos/{repo}/check-runs", json={**body, "head_sha": sha})
+        if report.sticky_marker and number is not None:
+            await self.upsert_comment(repo, number, report.sticky_marker, report.summary)
+
+    async def open_pulls(self, repo: str, limit: int) -> list[tuple[int, str]]:
+        pulls, _ = await self._get(f"/repos/{repo}/pulls", {"state": "open", "sort": "updated",
+                                                              "direction": "desc", "per_page": min(limit, 100)})
+        return [(p["number"], p["base"]["ref"]) for p in pulls[:limit]]
+
+    async def open_pulls_of_owner(self, owner: str, limit: int) -> list[tuple[str, int]]:
+        query = {"q": f"is:pr is:open user:{owner}", "sort": "updated", "order": "desc", "per_page": min(limit, 100)}
+        data, _ = await self._get("/search/issues", query)
+        found = []
+        for item in data.get("items") or ():
+            found.append((item["repository_url"].split("/repos/", 1)[1], item["number"]))
+        return found[:limit]
+
+    async def set_labels(
+        self, repo: str, number: int, add: Iterable[str], remove: Iterable[str], colors: Mapping[str, str] = {}
+    ) -> None:
+        """Converge with a conditional read of the labels (a free 304 when nothing changed): add
+        the missing ones, remove the present ones; labels GitHub creates on the way get ``colors``."""
+        labels = await self._pages(f"/repos/{repo}/issues/{number}/labels", {"per_page": 100})
+        current = {label["name"] for label in labels}
+        missing = [name for name in dict.fromkeys(add) if name not in current]
+        present = [name for name in dict.fromkeys(remove) if name in current and name not in missing]
+        if missing:
+            response = await self._request("POST", f"/repos/{repo}/issues/{number}/labels", json={"labels": missing})
+            for label in response.json():
+                color = colors.get(label["name"], "").lstrip("#").lower()
+                if label["name"] in missing and color and label["color"] == DEFAULT_LABEL_COLOR != color:
+                    url = f"/repos/{repo}/labels/{quote(label['name'], safe='')}"
+                    await self._request("PATCH", url, json={"color": color})
+        for name in present:
+            url = f"/repos/{repo}/issues/{number}/labels/{quote(name, safe='')}"
+            await self._request("DELETE", url, missing_ok=True)
+
+    async def upsert_comment(self, repo: str, number: int, marker: str, body: str) -> int:
+        """This bot's comment carrying ``marker`` edited in place (never anyone else's), or created."""
+        login, _ = await self._identity()
+        body = fit(body if marker in body else f"{marker}\n{body}", MAX_TEXT)
+        comments = await self._comments(repo, number)
+        mine = next((c for c in comments if c.author == login and marker in c.body), None)
+        if mine is None:
+            return await self.post_comment(repo, number, body)
+        if mine.body != body:
+            await self._request("PATCH", f"/repos/{repo}/issues/comments/{mine.id}", json={"body": body})
+        return mine.id
+
+    async def post_comment(self, repo: str, number: int, body: str) -> int:
+        response = await self._request("POST", f"/repos/{repo}/issues/{number}/comments", json={"body": body})
+        return response.json()["id"]
+
+    async def react(self, repo: str, comment_id: int, content: str = "eyes") -> None:
+        await self._request("POST", f"/repos/{repo}/issues/comments/{comment_id}/reactions", json={"content": content})
+
+    async def request_reviews(self, repo: str, number: int, teams: Iterable[str]) -> None:
+        """``teams``: slugs, or ``org/slug`` / ``@org/slug`` as CODEOWNERS writes them."""
+        slugs = list(dict.fromkeys(t.rsplit("/", 1)[-1] for t in teams))
+        if slugs:
+            url = f"/repos/{repo}/pulls/{number}/requested_reviewers"
+            await self._request("POST", url, json={"team_reviewers": slugs})
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a line end, keeping its trailing verdict block."""
+    if len(text) <= limit:
+        return text
+    start = text.rfind(markers.VERDICT_START)
+    tail = text[start:] if start >= 0 else ""
+    note = CUT_NOTE if len(tail) + len(CUT_NOTE) < limit else ""
+    head = text[: max(0, limit - len(tail) - len(note))]
+    if "\n" in head:
+        head = head[: head.rfind("\n")]
+    return (head + note + tail)[:limit]
+
+
+async def _gather(*aws: Awaitable) -> list:
+    """``asyncio.gather`` that cancels the others when one fails."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise
+

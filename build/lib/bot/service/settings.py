@@ -1,0 +1,216 @@
+"""Settings from the environment (or a ``.env`` file), with the names Probot apps use where one exists.
+
+Secrets (private key, tokens, webhook secrets) are read here and nowhere else, and ``repr`` never
+shows them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Secret(str):
+    """A string that never prints itself."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@dataclass(frozen=True)
+class ForgejoInstance:
+    name: str  # "default", or the NAME of FORGEJO_<NAME>_URL; webhooks arrive at /webhooks/forgejo[/NAME]
+    url: str
+    token: Secret = field(repr=False)
+    webhook_secret: Secret = field(repr=False)
+    org_config_repo: str = ".github"
+    org_config_path: str = "nexus.yml"
+
+
+# name, meaning: the one description of every setting. `nexus-bot serve --help` prints it, and
+# `nexus-bot settings` prints it as the README's table (a test keeps the two equal).
+DOCUMENTED = [
+    ("APP_ID", "GitHub App id"),
+    ("PRIVATE_KEY", "GitHub App private key (PEM text; \\n in a one-line value is a line break)"),
+    ("PRIVATE_KEY_PATH", "or a file holding it"),
+    ("WEBHOOK_SECRET", "secret of the GitHub webhook (HMAC-SHA256)"),
+    ("MARKER_KEYS", "keys that sign the markers the bot reads back (waivers): KEY1,KEY2, the first signs, all verify; default: derived from the webhook secret"),
+    ("GITHUB_API_URL", "GitHub API base URL (default https://api.github.com; GHES: https://HOST/api/v3)"),
+    ("GITHUB_TOKEN", "a token for `nexus-bot check` (dry run), or to run without a GitHub App"),
+    ("APP_SLUG", "the app's slug, recommended: deliveries need not wait for GET /app when GitHub is down"),
+    ("GITHUB_WEB_URL", "GitHub's web address, for registering the App at /setup (default https://github.com; GHES: https://HOST)"),
+    ("PUBLIC_URL", "the bot's own address as the forges reach it, for /setup (default: the Host of the request)"),
+    ("FORGEJO_URL", "Forgejo/Gitea base URL, e.g. https://codeberg.org"),
+    ("FORGEJO_TOKEN", "Forgejo/Gitea token of the bot user"),
+    ("FORGEJO_WEBHOOK_SECRET", "secret of the Forgejo/Gitea webhook"),
+    ("FORGEJO_INSTANCES", "more instances: NAME1,NAME2 with FORGEJO_<NAME>_URL/_TOKEN/_WEBHOOK_SECRET"),
+    ("FORGEJO_ORG_CONFIG_REPO", "per instance (FORGEJO_<NAME>_ORG_CONFIG_REPO): where its owners keep their config"),
+    ("FORGEJO_ORG_CONFIG_PATH", "per instance (FORGEJO_<NAME>_ORG_CONFIG_PATH): its path there"),
+    ("PORT", "HTTP port (default 3000)"),
+    ("HOST", "HTTP address (default 0.0.0.0)"),
+    ("LOG_LEVEL", "debug | info | warn | error (default info)"),
+    ("DATABASE_PATH", "SQLite file for the queue and the bot's state (default ./nexus-bot.sqlite3)"),
+    ("NEXUS_CONFIG", "the organisation config when an owner has none in a repository (default: the embedded config/dod.yml)"),
+    ("ORG_CONFIG_REPO", "the repository of an owner holding its organisation config (default .github)"),
+    ("ORG_CONFIG_PATH", "the organisation config's path in it, on its default branch (default nexus.yml)"),
+    ("ORG_CONFIG_TTL_SECONDS", "re-read an unchanged organisation config this often; a push changing it applies at once (default 300)"),
+    ("WORKERS", "concurrent evaluations (default 4)"),
+    ("COALESCE_SECONDS", "events for one PR/issue within this window give one evaluation (default 2)"),
+    ("DELIVERY_TTL_HOURS", "how long delivery ids are remembered against redeliveries (default 24)"),
+    ("MAX_BODY_BYTES", "largest webhook body accepted (default 26214400, GitHub's 25 MB)"),
+    ("MAX_UNVERIFIED_BYTES", "bytes buffered at once for bodies whose signature is not checked yet; more gets 503 (default 67108864)"),
+    ("MAX_CONNECTIONS", "open connections at most; a new one past it is closed (default 1000)"),
+    ("HEADER_TIMEOUT_SECONDS", "a request's headers must arrive within this (default 10)"),
+    ("BODY_TIMEOUT_SECONDS", "and its body within this (default 10); else 408"),
+    ("FORGEJO_RECHECK_SECONDS", "Forgejo sends no webhook when CI finishes: re-check a verdict waiting for CI this often (default 60; 0: never)"),
+    ("RETRY_BASE_SECONDS", "first wait before work that failed on the forge is tried again, doubled each time (default 1)"),
+    ("RETRY_MAX_SECONDS", "longest such wait (default 300); a forge's Retry-After is always honoured"),
+    ("DETAILS_URL", "link shown with the verdict; may name {repo} and {number} (optional)"),
+]
+
+
+def settings_table() -> str:
+    """The settings as the README shows them (markdown)."""
+    pipe = "\\|"
+    rows = [f"| `{name}` | {meaning.replace('|', pipe)} |" for name, meaning in DOCUMENTED]
+    return "\n".join(["| name | meaning |", "| --- | --- |", *rows]) + "\n"
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: int | None = None
+    private_key: Secret | None = field(default=None, repr=False)
+    webhook_secret: Secret | None = field(default=None, repr=False)
+    github_api_url: str = "https://api.github.com"
+    github_token: Secret | None = field(default=None, repr=False)
+    app_slug: str | None = None
+    github_web_url: str = "https://github.com"
+    public_url: str | None = None
+    forgejo: tuple[ForgejoInstance, ...] = ()
+    port: int = 3000
+    host: str = "0.0.0.0"
+    log_level: str = "info"
+    database_path: str = "nexus-bot.sqlite3"
+    config_path: str | None = None
+    org_config_repo: str = ".github"
+    org_config_path: str = "nexus.yml"
+    org_config_ttl_seconds: float = 300.0
+    workers: int = 4
+    coalesce_seconds: float = 2.0
+    delivery_ttl_hours: float = 24.0
+    max_body_bytes: int = 25 * 1024 * 1024
+    max_unverified_bytes: int = 64 * 1024 * 1024
+    max_connections: int = 1000
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 10.0
+    details_url: str | None = None
+    forgejo_recheck_seconds: float = 60.0
+    marker_keys: tuple[Secret, ...] = field(default=(), repr=False)
+    retry_base_seconds: float = 1.0  # first backoff of work that failed on a forge error
+    retry_max_seconds: float = 300.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, dotenv: bool = True,
+                 webhook_secrets: bool = True) -> "Settings":
+        """``webhook_secrets=False``: a Forgejo instance needs no webhook secret (the dry run reads,
+        it receives nothing)."""
+        if env is None:
+            if dotenv:
+                load_dotenv(Path.cwd() / ".env", override=False)  # the working directory's, as documented
+            env = dict(os.environ)
+        get = lambda k: (env.get(k) or "").strip() or None  # noqa: E731
+
+        key = get("PRIVATE_KEY")
+        if not key and get("PRIVATE_KEY_PATH"):
+            try:
+                key = Path(get("PRIVATE_KEY_PATH")).read_text()
+            except OSError as exc:
+                raise SettingsError(f"PRIVATE_KEY_PATH: cannot read the key file ({exc.strerror})") from None
+        if key:
+            key = key.replace("\\n", "\n")  # keys pasted into one-line env values
+
+        def number(name: str, default, kind=int):
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                return kind(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+
+        org_repo = get("ORG_CONFIG_REPO") or ".github"
+        org_path = get("ORG_CONFIG_PATH") or "nexus.yml"
+        instances = []
+        if get("FORGEJO_URL"):
+            instances.append(_instance(get, "default", "", org_repo, org_path, webhook_secrets))
+        for name in (get("FORGEJO_INSTANCES") or "").split(","):
+            if name.strip():
+                instances.append(_instance(get, name.strip().lower(), name.strip().upper() + "_", org_repo, org_path,
+                                           webhook_secrets))
+
+        return cls(
+            app_id=number("APP_ID", None),
+            private_key=Secret(key) if key else None,
+            webhook_secret=Secret(get("WEBHOOK_SECRET")) if get("WEBHOOK_SECRET") else None,
+            github_api_url=(get("GITHUB_API_URL") or cls.github_api_url).rstrip("/"),
+            github_token=Secret(get("GITHUB_TOKEN")) if get("GITHUB_TOKEN") else None,
+            app_slug=get("APP_SLUG"),
+            github_web_url=(get("GITHUB_WEB_URL") or cls.github_web_url).rstrip("/"),
+            public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
+            forgejo=tuple(instances),
+            port=number("PORT", 3000),
+            host=get("HOST") or "0.0.0.0",
+            log_level=(get("LOG_LEVEL") or "info").lower(),
+            database_path=get("DATABASE_PATH") or "nexus-bot.sqlite3",
+            config_path=get("NEXUS_CONFIG"),
+            org_config_repo=org_repo,
+            org_config_path=org_path,
+            org_config_ttl_seconds=number("ORG_CONFIG_TTL_SECONDS", 300.0, float),
+            workers=max(1, number("WORKERS", 4)),
+            coalesce_seconds=number("COALESCE_SECONDS", 2.0, float),
+            delivery_ttl_hours=number("DELIVERY_TTL_HOURS", 24.0, float),
+            max_body_bytes=number("MAX_BODY_BYTES", 25 * 1024 * 1024),
+            max_unverified_bytes=number("MAX_UNVERIFIED_BYTES", 64 * 1024 * 1024),
+            max_connections=max(1, number("MAX_CONNECTIONS", 1000)),
+            header_timeout_seconds=number("HEADER_TIMEOUT_SECONDS", 10.0, float),
+            body_timeout_seconds=number("BODY_TIMEOUT_SECONDS", 10.0, float),
+            details_url=get("DETAILS_URL"),
+            forgejo_recheck_seconds=number("FORGEJO_RECHECK_SECONDS", 60.0, float),
+            marker_keys=_marker_keys(get("MARKER_KEYS"), get("WEBHOOK_SECRET"), instances),
+            retry_base_seconds=number("RETRY_BASE_SECONDS", 1.0, float),
+            retry_max_seconds=number("RETRY_MAX_SECONDS", 300.0, float),
+        )
+
+    def forgejo_instance(self, name: str) -> ForgejoInstance | None:
+        return next((i for i in self.forgejo if i.name == name), None)
+
+
+def _instance(get, name: str, infix: str, org_repo: str, org_path: str, webhook_secrets: bool = True) -> ForgejoInstance:
+    url, token, secret = (get(f"FORGEJO_{infix}{k}") for k in ("URL", "TOKEN", "WEBHOOK_SECRET"))
+    needed = (("URL", url), ("TOKEN", token)) + ((("WEBHOOK_SECRET", secret),) if webhook_secrets else ())
+    missing = [k for k, v in needed if not v]
+    if missing:
+        raise SettingsError(f"Forgejo instance {name!r}: FORGEJO_{infix}{missing[0]} is not set")
+    return ForgejoInstance(name, url.rstrip("/"), Secret(token), Secret(secret or ""),
+                           get(f"FORGEJO_{infix}ORG_CONFIG_REPO") or org_repo,
+                           get(f"FORGEJO_{infix}ORG_CONFIG_PATH") or org_path)
+
+
+def _marker_keys(listed: str | None, webhook_secret: str | None, instances: list) -> tuple[Secret, ...]:
+    """MARKER_KEYS, or one key derived from the first webhook secret configured (so that a bot set up
+    before MARKER_KEYS existed signs with a key nobody else has, and keeps it across restarts)."""
+    if listed:
+        return tuple(Secret(k.strip()) for k in listed.split(",") if k.strip())
+    secret = webhook_secret or next((str(i.webhook_secret) for i in instances), None)
+    if not secret:
+        return ()
+    return (Secret(hmac.new(secret.encode(), b"nexus-bot marker key", hashlib.sha256).hexdigest()),)

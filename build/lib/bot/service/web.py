@@ -1,0 +1,202 @@
+"""The web layer: verify, deduplicate, persist, answer. Nothing else happens before the 202.
+
+The body is only checked to be JSON (orjson, microseconds); fields are read by the workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import orjson
+import simdjson
+from aiohttp import web
+
+from ..forges.base import Webhooks
+from ..forges.forgejo_webhooks import WEBHOOKS as FORGEJO
+from ..forges.github_webhooks import WEBHOOKS as GITHUB
+from . import setup
+from .latency import Latencies
+from .limits import NoRoom, TooSlow, UnverifiedBytes, read_body
+from .settings import Settings
+from .store import Store
+
+log = logging.getLogger("nexus.web")
+
+KEPT_HEADERS = ("content-type", "user-agent")
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+ACCEPTING = web.AppKey("accepting", object)
+WORKER = web.AppKey("worker", object)
+SERVICES = web.AppKey("services", object)
+BUDGET = web.AppKey("budget", UnverifiedBytes)
+
+
+def _first_name(request: web.Request, names: tuple[str, ...]) -> str | None:
+    return next((name for name in names if name in request.headers), None)
+
+
+def _first(request: web.Request, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = request.headers.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+_parsers = threading.local()
+
+
+def is_json_object(body: bytes) -> bool:
+    """Whether ``body`` is one valid JSON object (UTF-8 and structure checked in full). simdjson
+    validates a 23 KB payload in ~14 µs without building Python objects (orjson: ~63 µs); the
+    workers parse it later. A parser holds one document at a time, so each thread has its own."""
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = simdjson.Parser()
+    doc = parser.parse(body)
+    try:
+        return isinstance(doc, simdjson.Object)
+    finally:
+        del doc  # the parser can take the next document
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+class Accepting:
+    """Latency of accepting, for /metrics (p50/p95/p99 of the last 10,000 deliveries)."""
+
+    def __init__(self) -> None:
+        self.latencies = Latencies()
+        self.counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+
+    def percentiles(self) -> dict[str, float]:
+        return {f"p{q}_ms": ms for q, ms in self.latencies.percentiles(3).items()}
+
+
+def _closing(response: web.Response) -> web.Response:
+    response.force_close()  # the rest of the body is not wanted
+    return response
+
+
+async def receive(request: web.Request, edge: Webhooks, secret: bytes | None, instance: str) -> web.Response:
+    app = request.app
+    started = time.perf_counter()
+    stats: Accepting = app[ACCEPTING]
+    settings: Settings = app[SETTINGS]
+    foreign = _first_name(request, edge.foreign_headers)
+    if foreign:  # the right door: another forge's delivery is never acted on here
+        stats.counts["rejected"] += 1
+        return _closing(_error(400, f"{foreign} says this delivery is not {edge.forge}'s: "
+                                    f"send it to the {'GitHub' if edge.forge != 'github' else 'Forgejo'} endpoint"))
+    limit = settings.max_body_bytes
+    try:
+        body = await read_body(request, app[BUDGET], limit, settings.body_timeout_seconds)
+    except web.HTTPRequestEntityTooLarge:
+        stats.counts["rejected"] += 1
+        return _closing(_error(413, f"body larger than {limit} bytes"))
+    except TooSlow:
+        stats.counts["rejected"] += 1
+        return _closing(_error(408, f"the body did not arrive within {settings.body_timeout_seconds:g} s"))
+    except NoRoom:
+        stats.counts["rejected"] += 1
+        response = _closing(_error(503, "too many unchecked bodies at once; retry later"))
+        response.headers["Retry-After"] = "5"
+        return response
+    signature = _first(request, edge.signature_headers)
+    if not secret or not edge.verify(secret, body, signature):
+        stats.counts["rejected"] += 1
+        return _error(401, "invalid or missing signature")
+    event = _first(request, edge.event_headers)
+    if not event:
+        stats.counts["rejected"] += 1
+        return _error(400, f"missing {edge.event_headers[0]} header")
+    if event not in edge.events:
+        stats.counts["rejected"] += 1
+        return _error(400, f"event {event[:60]!r} is not handled by nexus-bot; unsubscribe it in the webhook settings")
+    delivery = _first(request, edge.delivery_headers)
+    if not delivery:
+        stats.counts["rejected"] += 1
+        return _error(400, f"missing {edge.delivery_headers[0]} header")
+    if len(delivery) > 200 or not delivery.isascii() or not delivery.isprintable():
+        # not signed, and the key of the queue: undecodable bytes here could not even be stored
+        stats.counts["rejected"] += 1
+        return _error(400, f"{edge.delivery_headers[0]} must be printable ASCII, at most 200 characters")
+    ctype = request.headers.get("Content-Type", "")
+    if not ctype.startswith("application/json"):
+        stats.counts["rejected"] += 1
+        return _error(415, "content type must be application/json (set it in the webhook settings)")
+    try:
+        if not is_json_object(body):
+            raise ValueError("not an object")
+    except (ValueError, RuntimeError) as exc:
+        stats.counts["rejected"] += 1
+        return _error(400, f"body is not a JSON object: {str(exc)[:120]}")
+    headers = {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("x-") or k.lower() in KEPT_HEADERS}
+    try:
+        new = await app[STORE].accept(edge.forge, instance, delivery, headers, body)
+    except Exception:
+        log.exception("could not persist delivery %s", delivery)
+        return _error(503, "the bot could not store the delivery; retry later")
+    stats.latencies.add((time.perf_counter() - started) * 1000)
+    stats.counts["accepted" if new else "duplicate"] += 1
+    if not new:
+        return _json({"duplicate": delivery}, 200)
+    return _json({"accepted": delivery}, 202)
+
+
+def _json(data: dict, status: int) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+async def github(request: web.Request) -> web.Response:
+    secret = request.app[SETTINGS].webhook_secret
+    return await receive(request, GITHUB, secret.encode() if secret else None, GITHUB.forge)
+
+
+async def forgejo(request: web.Request) -> web.Response:
+    name = request.match_info.get("instance", "default")
+    instance = request.app[SETTINGS].forgejo_instance(name)
+    # an unknown instance answers as a bad signature does: instance names cannot be probed
+    secret = instance.webhook_secret.encode() if instance is not None else None
+    return await receive(request, FORGEJO, secret, name if instance is not None else "unknown")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    store: Store = request.app[STORE]
+    try:
+        queue = store.counts()
+    except Exception as exc:  # the database is what health means here
+        return web.json_response({"status": "unhealthy", "error": str(exc)[:200]}, status=503)
+    return web.json_response({"status": "ok", "queue": queue})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    stats: Accepting = request.app[ACCEPTING]
+    worker = request.app.get(WORKER)
+    return web.json_response(
+        {
+            "accept": {**stats.counts, **stats.percentiles()},
+            "queue": request.app[STORE].counts(),
+            "work": worker.stats() if worker else {},
+        }
+    )
+
+
+def make_app(settings: Settings, store: Store) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[BUDGET] = UnverifiedBytes(settings.max_unverified_bytes)
+    app[STORE] = store
+    app[ACCEPTING] = Accepting()
+    app.router.add_post("/webhooks/github", github)
+    app.router.add_post("/webhooks/forgejo", forgejo)
+    app.router.add_post("/webhooks/forgejo/{instance}", forgejo)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    setup.add_routes(app, settings)
+    return app

@@ -1,0 +1,352 @@
+"""Workers: take accepted deliveries from the durable queue, coalesce them per pull request or issue,
+and process each batch once, with the forge's latest state.
+
+Guarantees: a delivery is marked done only after its effect is published; a forge failure puts it
+back in the queue with exponential backoff and jitter; work in flight at a crash is redone after the
+restart (``Store.recover``); an event arriving while its entity is being processed gets a later
+evaluation, never a stale one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass, field, replace
+
+from ..app.ports import Services
+from ..app.router import ignore_reason, process_batch
+from ..forges.base import Forge, ForgeError, PayloadError
+from ..forges.registry import Forges, NotConfigured
+from ..model import Event
+from . import audit, recheck
+from .latency import Latencies
+from .settings import Settings
+from .store import Delivery, Store
+
+log = logging.getLogger("nexus.worker")
+
+MAX_FORGE_WAIT = 3600.0  # the longest Retry-After / rate-limit reset honoured before asking again
+MAX_IN_MEMORY = 5000  # deliveries taken from the queue and not yet finished (a few KB each, bodies dropped)
+PERMANENT_ATTEMPTS = 3  # a refusal (404, 422, ...) is asked again this often (replication lag), then failed
+_REPO = re.compile(r"[\w.-]+/[\w.-]+")
+
+
+def _transient(error: Exception) -> bool:
+    """Worth asking again later: the forge failing or limiting, not refusing this request."""
+    return not isinstance(error, ForgeError) or error.transient
+
+
+class TimedForge:
+    """Counts the adapter calls made for one batch and the time spent waiting on the forge."""
+
+    def __init__(self, forge: Forge):
+        self._forge = forge
+        self.calls = 0
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._forge, name)
+        if name.startswith("_") or not inspect.iscoroutinefunction(attr):
+            return attr
+
+        async def timed(*args, **kwargs):
+            started = time.perf_counter()
+            self.calls += 1
+            try:
+                return await attr(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        return timed
+
+
+def _number(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _checked(event: Event) -> Event:
+    """The fields that name what to fetch and what to coalesce on, checked: they go into API paths
+    and dictionary keys. A parser lets through what the payload says; a signed payload can still be wrong."""
+    if not isinstance(event.action, str):
+        raise PayloadError(f"action is not a string: {str(event.action)[:60]}")
+    if event.repo is not None and not (isinstance(event.repo, str) and _REPO.fullmatch(event.repo)):
+        raise PayloadError(f"repository is not owner/name: {str(event.repo)[:60]}")
+    numbers = ([] if event.number is None else [event.number]) + list(event.pr_numbers or ())
+    if not all(_number(n) for n in numbers):
+        raise PayloadError(f"pull request or issue number is not a positive integer: {str(numbers)[:60]}")
+    if numbers and event.repo is None:
+        raise PayloadError("missing field 'repository.full_name'")
+    if event.head_sha is not None and not isinstance(event.head_sha, str):
+        raise PayloadError("head sha is not a string")
+    return event
+
+
+@dataclass
+class Batch:
+    key: tuple
+    items: list[tuple[Event, Delivery]] = field(default_factory=list)
+    due: bool = False  # the window has closed
+
+
+class Worker:
+    def __init__(self, services: Services, store: Store, forges: Forges, settings: Settings):
+        self.services = services
+        self.store = store
+        self.forges = forges
+        self.settings = settings
+        self.window = self.settings.coalesce_seconds
+        self.slots = asyncio.Semaphore(self.settings.workers)
+        self.waiting: dict[tuple, Batch] = {}  # collecting events, or due and waiting for its entity
+        self.running: dict[tuple, asyncio.Task] = {}
+        self.shares: dict[str, int] = {}  # delivery id -> batches it is still part of
+        self.failed_shares: dict[str, str] = {}
+        self.stopping = False
+        self.own_ms = Latencies()  # the bot's own time per batch, forge latency excluded
+        self.processed = 0
+        self.evaluations = 0
+        self._task: asyncio.Task | None = None
+        self.poll_seconds = 1.0
+        self._room = asyncio.Event()  # set when deliveries in memory finish
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, poll_seconds: float = 1.0) -> None:
+        self.poll_seconds = poll_seconds
+        recovered = self.store.recover()
+        if recovered:
+            log.info("recovered %d deliveries that were in flight", recovered)
+        self._task = asyncio.create_task(self._loop(), name="nexus-worker")
+
+    async def stop(self, timeout: float = 25.0) -> None:
+        """Stop taking work; finish what runs (up to ``timeout``); hand back the rest."""
+        self.stopping = True
+        self.store.new_work.set()
+        self._room.set()
+        if self._task:
+            await self._task
+        for batch in self.waiting.values():
+            self.store.release([d.id for _, d in batch.items])
+        self.waiting.clear()
+        if self.running:
+            done, pending = await asyncio.wait(list(self.running.values()), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def idle(self) -> None:
+        """Wait until the queue has nothing due and nothing runs (tests, benchmarks)."""
+        while True:
+            due = self.store.next_due()
+            if not self.waiting and not self.running and (due is None or due > time.time() + 0.05):
+                if not self.store.counts().get("working"):
+                    return
+            await asyncio.sleep(0.02)
+
+    def stats(self) -> dict:
+        own = self.own_ms.percentiles(2)
+        return {
+            "processed": self.processed,
+            "evaluations": self.evaluations,
+            "own_ms_p50": own.get(50),
+            "own_ms_p95": own.get(95),
+            "own_ms_p99": own.get(99),
+            **self.services.reads.stats(),
+        }
+
+    # ---- taking work -------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        purge_at = 0.0
+        while not self.stopping:
+            room = MAX_IN_MEMORY - len(self.shares)
+            if room <= 0:  # enough taken in: the rest waits in the queue, where it is durable anyway
+                self._room.clear()
+                await self._room.wait()
+                continue
+            try:
+                deliveries = self.store.claim(min(200, room))
+            except Exception:
+                log.exception("could not read the queue")
+                await asyncio.sleep(1)
+                continue
+            for i, delivery in enumerate(deliveries):
+                if self.stopping:  # hand back the rest at once: a stop must not wait for them
+                    self.store.release([d.id for d in deliveries[i:]])
+                    break
+                try:
+                    await self._ingest(delivery)
+                except Exception as exc:  # a bug must not stop the queue
+                    log.exception("could not take delivery %s", delivery.id)
+                    self._finish(delivery, None, f"error: {type(exc).__name__}: {exc}", time.perf_counter(),
+                                 state="failed")
+            if time.time() > purge_at:
+                self.store.purge(self.settings.delivery_ttl_hours * 3600)
+                purge_at = time.time() + 300
+            if deliveries:
+                await asyncio.sleep(0)
+                continue
+            self.store.new_work.clear()
+            due = self.store.next_due()
+            timeout = self.poll_seconds if due is None else min(self.poll_seconds, max(0.01, due - time.time()))
+            try:
+                await asyncio.wait_for(self.store.new_work.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _ingest(self, delivery: Delivery) -> None:
+        started = time.perf_counter()
+        event = None
+        try:
+            event = recheck.parse(delivery.headers, delivery.body, delivery.instance, delivery.forge)
+            if event is None:
+                event = await self.forges.parse(delivery.forge, delivery.instance, delivery.headers, delivery.body)
+            event = _checked(event)
+            reason = ignore_reason(event)
+            if reason:
+                self._finish(delivery, event, reason, started)
+                return
+            forge = self.forges.for_event(event)
+            keys = await self._entities(event, forge)
+        except NotConfigured as exc:  # kept until the configuration is fixed (within DELIVERY_TTL_HOURS)
+            log.error("delivery %s waits: %s", delivery.id, exc)
+            self._retry(delivery, event, ForgeError(f"waiting for configuration: {exc}"), started=started)
+            return
+        except PayloadError as exc:
+            self._finish(delivery, event, f"rejected: {exc}", started, state="failed")
+            return
+        except ForgeError as exc:
+            self._retry(delivery, event, exc, started=started)
+            return
+        except Exception as exc:  # a bug must not stop the queue
+            log.exception("could not take delivery %s", delivery.id)
+            self._finish(delivery, event, f"error: {type(exc).__name__}: {exc}", started, state="failed")
+            return
+        if not keys:
+            self._finish(delivery, event, "ignored: no open pull request for this commit", started)
+            return
+        self.shares[delivery.id] = len(keys)
+        delivery = replace(delivery, body=b"")  # parsed: the 23 KB body need not wait in memory
+        for key, ev in keys:
+            batch = self.waiting.get(key)
+            if batch is None:  # a due batch still waiting for its entity takes late events too
+                batch = self.waiting[key] = Batch(key)
+                asyncio.get_running_loop().call_later(self.window, self._close_window, key, batch)
+            batch.items.append((ev, delivery))
+
+    async def _entities(self, event: Event, forge) -> list[tuple[tuple, Event]]:
+        """The (entity key, event) pairs this event concerns; check events may name no PR."""
+
+        if event.entity is not None:
+            return [(event.entity, event)]
+        if event.name == "check" and event.repo and event.head_sha:
+            numbers = list(event.pr_numbers) or await self.services.reads.pulls_for_commit(
+                forge, event.where, event.repo, event.head_sha)
+            events = [replace(event, number=n, is_pull_request=True) for n in numbers]
+            return [(e.entity, e) for e in events]
+        return []
+
+    # ---- running batches ---------------------------------------------------------------------
+
+    def _close_window(self, key: tuple, batch: Batch) -> None:
+        batch.due = True
+        if self.stopping or self.waiting.get(key) is not batch:
+            return
+        if key not in self.running:
+            self._launch(key)
+
+    def _launch(self, key: tuple) -> None:
+        batch = self.waiting.pop(key)
+        self.running[key] = asyncio.create_task(self._run(batch), name=f"batch {key}")
+
+    async def _run(self, batch: Batch) -> None:
+        try:
+            async with self.slots:
+                if self.stopping:  # stopping before it started: hand it back, do not start it now
+                    self.store.release([d.id for _, d in batch.items])
+                    return
+                await self._process(batch)
+        except asyncio.CancelledError:  # also while waiting for a slot, where _process never ran
+            self.store.release([d.id for _, d in batch.items])
+            raise
+        finally:
+            self.running.pop(batch.key, None)
+            nxt = self.waiting.get(batch.key)
+            if nxt is not None and nxt.due and not self.stopping:
+                self._launch(batch.key)
+
+    async def _process(self, batch: Batch) -> None:
+        events = [e for e, _ in batch.items]
+        first = events[0]
+        started = time.perf_counter()
+        forge = TimedForge(self.forges.for_event(first))
+        where = first.where
+        try:
+            outcome = await process_batch(self.services, forge, where, events)
+        except ForgeError as exc:
+            for event, delivery in batch.items:
+                self._share_done(delivery, event, None, exc, started, forge, len(events))
+            return
+        except asyncio.CancelledError:
+            self.store.release([d.id for _, d in batch.items])
+            raise
+        except Exception as exc:
+            log.exception("batch %s failed", batch.key)
+            outcome = f"error: {type(exc).__name__}: {exc}"
+            for event, delivery in batch.items:
+                self.failed_shares[delivery.id] = outcome
+        self.evaluations += 1
+        elapsed = time.perf_counter() - started
+        self.own_ms.add(max(0.0, elapsed - forge.seconds) * 1000)
+        for event, delivery in batch.items:
+            self._share_done(delivery, event, outcome, None, started, forge, len(events))
+
+    def _share_done(self, delivery, event, outcome, error, started, forge, size) -> None:
+        if error is not None:
+            self.failed_shares[delivery.id] = f"retry: {error}"
+        left = self.shares.get(delivery.id, 1) - 1
+        if left > 0:
+            self.shares[delivery.id] = left
+            return
+        self.shares.pop(delivery.id, None)
+        self._room.set()
+        failed = self.failed_shares.pop(delivery.id, None)
+        if failed and failed.startswith("retry:"):
+            self._retry(delivery, event, error or ForgeError(failed), forge=forge, started=started)
+            return
+        state = "failed" if failed else "done"
+        self._finish(delivery, event, failed or outcome, started, state=state, forge=forge, batch=size)
+
+    def _finish(self, delivery, event, outcome, started, state="done", forge=None, batch=1) -> None:
+        self.store.finish(delivery.id, outcome, state)
+        self.processed += 1
+        audit.record(
+            delivery.id.rsplit(":", 1)[-1], delivery.forge, event, outcome,
+            api_calls=forge.calls if forge else 0,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            forge_ms=forge.seconds * 1000 if forge else 0.0,
+            batch=batch, attempts=delivery.attempts,
+        )
+
+    def _retry(self, delivery, event, error, forge=None, started=None) -> None:
+        """Back to the queue with backoff; failed when the forge refuses (after a few tries) or when
+        the delivery is older than the redelivery memory (DELIVERY_TTL_HOURS): never retried forever."""
+        refused = not _transient(error) and delivery.attempts >= PERMANENT_ATTEMPTS
+        if refused or time.time() - delivery.received_at > self.settings.delivery_ttl_hours * 3600:
+            why = "failed" if refused else f"gave up after {delivery.attempts} attempts"
+            self._finish(delivery, event, f"{why}: {error}", time.perf_counter() if started is None else started,
+                         state="failed", forge=forge)
+            return
+        base, cap = self.settings.retry_base_seconds, self.settings.retry_max_seconds
+        delay = min(cap, base * 2 ** min(delivery.attempts - 1, 20)) * random.uniform(0.5, 1.0)
+        if isinstance(error, ForgeError) and error.retry_after:
+            # never before the forge said (asking during a rate limit can get the app banned), even
+            # when that is longer than RETRY_MAX_SECONDS; GitHub's primary limits reset hourly
+            delay = max(delay, min(error.retry_after, MAX_FORGE_WAIT))
+        self.store.retry(delivery.id, delay, f"retry in {delay:.1f}s: {error}")
+        self.store.new_work.set()  # the loop may be sleeping longer than this delay
+        audit.record(delivery.id.rsplit(":", 1)[-1], delivery.forge, event, f"retry in {delay:.1f}s: {error}",
+                     api_calls=forge.calls if forge else 0, attempts=delivery.attempts)
