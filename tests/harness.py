@@ -25,7 +25,7 @@ class RunningBot(WebhookClient):
 
     async def start(self) -> "RunningBot":
         self.app, self.worker, self.forges, self.store = build(self.settings)
-        self.worker.start()
+        await self.worker.start()
         self._runner = runner(self.app, header_timeout=self.settings.header_timeout_seconds)
         await self._runner.setup()
         bound_connections(self._runner, self.settings.max_connections)
@@ -43,7 +43,7 @@ class RunningBot(WebhookClient):
         if self._runner:
             await self._runner.cleanup()
         await self.forges.aclose()
-        self.store.close()
+        await self.store.close()
 
     async def settle(self, timeout: float = 20) -> None:
         """Wait until every accepted delivery has been processed."""

@@ -356,14 +356,14 @@ async def test_a_refused_review_request_is_answered_and_not_retried(world):
     world.open_pr(47, files=["backend/src/a.rs", "frontend/src/App.svelte", "CHANGELOG.md"])
     answer = reply(world, 47, await command(world, 47, "/nexus reviewers"))
     assert "**Not done:** The forge refused to ask Backend, Frontend for a review (HTTP 422)" in answer
-    assert set(world.bot.store.counts()) == {"done"}  # answered once, nothing failed or queued again
+    assert set((await world.bot.store.counts())) == {"done"}  # answered once, nothing failed or queued again
     again = reply(world, 47, await command(world, 47, "/nexus reviewers"))
     assert "No review to request" in again  # a refused request is not made again
 
     world.open_pr(46, files=["backend/src/a.rs", "frontend/src/App.svelte", "CHANGELOG.md"])
     assert await world.send("opened", 46) == 202  # the DoD's own request, refused alike
     await world.settle()
-    assert world.published(46) is not None and set(world.bot.store.counts()) == {"done"}  # the verdict stands
+    assert world.published(46) is not None and set((await world.bot.store.counts())) == {"done"}  # the verdict stands
     assert world.requested_teams(46) == set()
 
 

@@ -24,8 +24,8 @@ def green(world, sha):
         world.ci(sha, name, "success")
 
 
-def nothing_reached_the_forge(world) -> bool:
-    return world.fake.requests == [] and world.bot.store.counts() == {}
+async def nothing_reached_the_forge(world) -> bool:
+    return world.fake.requests == [] and (await world.bot.store.counts()) == {}
 
 
 # ---- signatures and headers -----------------------------------------------------------------------
@@ -55,7 +55,7 @@ async def test_a_wrong_or_empty_signature_gets_401_and_no_api_call(world, signat
     status, data = await world.bot.post(world.path, headers, body)
     await world.settle()
     assert status == 401 and "signature" in data["error"]
-    assert nothing_reached_the_forge(world)
+    assert await nothing_reached_the_forge(world)
 
 
 async def test_a_request_with_only_github_headers_is_not_taken_as_forgejo(world):
@@ -72,7 +72,7 @@ async def test_a_request_with_only_github_headers_is_not_taken_as_forgejo(world)
     status, data = await world.bot.post(world.path, signed_but_no_forgejo_event, body)
     assert status == 400 and "X-Forgejo-Event-Type" in data["error"]
     await world.settle()
-    assert nothing_reached_the_forge(world)
+    assert await nothing_reached_the_forge(world)
 
 
 async def test_gitea_only_headers_work(world):
@@ -290,7 +290,7 @@ async def test_a_cross_team_pull_request_in_a_user_owned_repository_gets_its_ver
     assert world.state(15, repo="alice/app") == "failure", world.published(15, repo="alice/app")
     assert {"team:backend", "team:frontend", "nexus"} <= world.labels(15, repo="alice/app")
     assert world.requested_teams(15, repo="alice/app") == set()
-    assert world.outcome(headers["X-Forgejo-Delivery"]) == ("done", "dod failed")
+    assert (await world.outcome(headers["X-Forgejo-Delivery"])) == ("done", "dod failed")
     assert world.item(15, "reviews", repo="alice/app")["state"] == "pending"
 
 
@@ -317,6 +317,6 @@ async def test_a_second_instance_has_its_own_endpoint_and_secret(world, tmp_path
         assert (await second.bot.deliver(delivery, second.path))[0] == 202
         await second.settle()
         assert second.state(14) == "failure"
-        assert second.outcome(delivery[0]["X-Forgejo-Delivery"])[0] == "done"
+        assert (await second.outcome(delivery[0]["X-Forgejo-Delivery"]))[0] == "done"
     finally:
         await second.stop()

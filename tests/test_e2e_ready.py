@@ -350,7 +350,7 @@ async def test_the_bots_own_label_and_comment_events_trigger_nothing(world):
     assert len(world.api_writes()) == writes
     assert world.bot.worker.evaluations == evaluations
     for headers, _ in (labeled, commented):
-        assert world.outcome(delivery_id(headers)) == ("done", "ignored: caused by the bot itself")
+        assert (await world.outcome(delivery_id(headers))) == ("done", "ignored: caused by the bot itself")
 
 
 async def test_a_box_ticked_with_a_check_mark_counts_in_an_issue_as_in_a_pull_request(world):

@@ -27,7 +27,7 @@ from bot.config import Config, ConfigError, default_config_text, load_config
 from bot.forges.base import PayloadError
 from bot.model import Event
 from bot.forges import forgejo_webhooks, github_webhooks
-from bot.service.store import Store
+from bot.service.store_sqlite import SqliteStore
 from bot.service.web import FORGEJO, GITHUB
 from tests.harness import RunningBot, settings_for
 from tests.paths import FIXTURES
@@ -415,7 +415,7 @@ async def test_a_signed_delivery_with_a_bad_number_is_rejected_and_the_workers_g
     github.add_pr("org/app", 2, files=["docs/a.md"])
     assert (await bot.deliver(github.webhook("pull_request", "opened", "org/app", 2)))[0] == 202
     await bot.settle(timeout=20)
-    state, outcome = bot.store.outcome("github", "github", "hostile")
+    state, outcome = await bot.store.outcome("github", "github", "hostile")
     assert state == "failed" and outcome.startswith("rejected"), outcome
     assert github.check_runs_for("org/app", github._pull("org/app", 2).head_sha, "Nexus DoD")
     assert not github.check_runs_for("org/app", github._pull("org/app", 1).head_sha, "Nexus DoD")
@@ -444,18 +444,18 @@ async def test_undecodable_bytes_in_the_delivery_header_get_400_and_the_service_
 
 
 async def test_a_row_the_database_refuses_does_not_leave_the_store_unusable(tmp_path):
-    store = Store(str(tmp_path / "q.sqlite3"))
+    store = SqliteStore(str(tmp_path / "q.sqlite3"))
     try:
         with pytest.raises(UnicodeEncodeError):
             await store.accept("github", "github", "bad\udcff", {}, b"{}")
         assert await store.accept("github", "github", "good", {}, b"{}") is True
-        (delivery,) = store.claim()
-        store.finish(delivery.id, "ignored: pull_request.\udcff does not change a verdict")
+        (delivery,) = await store.claim()
+        await store.finish(delivery.id, "ignored: pull_request.\udcff does not change a verdict")
         store.flush_finished()
-        assert store.outcome("github", "github", "good") == ("done", "ignored: pull_request.\\udcff does not change "
+        assert await store.outcome("github", "github", "good") == ("done", "ignored: pull_request.\\udcff does not change "
                                                                      "a verdict")
     finally:
-        store.close()
+        await store.close()
 
 
 # ---- comments and bodies: the command parser, the command answer, the rules --------------------------

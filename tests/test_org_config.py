@@ -8,7 +8,7 @@ import pytest
 from bot.app.org_config import OrgConfigs
 from bot.config import ConfigError, default_config_text
 from bot.forges.base import ForgeError
-from bot.service.store import Store
+from bot.service.store_sqlite import SqliteStore
 
 ORG = default_config_text()[1]
 STRICT = ORG.replace("  min_approvals: 1\n", "  min_approvals: 3\n", 1)
@@ -52,11 +52,11 @@ async def test_a_transient_failure_is_not_taken_for_a_missing_file():
 
 
 async def test_the_last_good_version_outlives_a_restart(tmp_path):
-    store = Store(str(tmp_path / "bot.sqlite3"))
+    store = SqliteStore(str(tmp_path / "bot.sqlite3"))
     await configs(store).read(Files(STRICT), "github", "acme")
-    store.close()
+    await store.close()
 
-    store = Store(str(tmp_path / "bot.sqlite3"))  # a new process: nothing cached in memory
+    store = SqliteStore(str(tmp_path / "bot.sqlite3"))  # a new process: nothing cached in memory
     org = await configs(store).read(Files(BROKEN), "github", "acme")
     assert org.in_force().review.min_approvals == 3  # the last good, never the (weaker) default
     assert isinstance(org.error, ConfigError) and org.error.line is not None
@@ -64,6 +64,6 @@ async def test_the_last_good_version_outlives_a_restart(tmp_path):
 
 
 async def test_with_no_good_version_at_all_nothing_is_in_force(tmp_path):
-    org = await configs(Store(str(tmp_path / "bot.sqlite3"))).read(Files(BROKEN), "github", "acme")
+    org = await configs(SqliteStore(str(tmp_path / "bot.sqlite3"))).read(Files(BROKEN), "github", "acme")
     with pytest.raises(ConfigError, match="acme/.github/nexus.yml:"):
         org.in_force()

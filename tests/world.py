@@ -284,9 +284,9 @@ class World:
         """Wait until the bot has processed everything it accepted (no sleeps in tests)."""
         await self.bot.settle()
 
-    def outcome(self, delivery_id: str) -> tuple[str, str | None] | None:
+    async def outcome(self, delivery_id: str) -> tuple[str, str | None] | None:
         """(state, outcome) of a delivery in the bot's queue, e.g. ("failed", "rejected: …")."""
-        return self.bot.store.outcome(self.forge, self.instance, delivery_id)
+        return await self.bot.store.outcome(self.forge, self.instance, delivery_id)
 
     # ---- what the bot published ----------------------------------------------------------------
 

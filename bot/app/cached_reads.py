@@ -31,17 +31,24 @@ class CachedReads:
         self._commits: TTLCache = TTLCache(maxsize=4096, ttl=120)
         self._configs: TTLCache = TTLCache(maxsize=1024, ttl=files_ttl)
         self._inflight: dict[tuple, asyncio.Future] = {}
+        self._names = {id(self._files): "files", id(self._members): "members", id(self._commits): "commits",
+                       id(self._configs): "configs"}
+        self.by_cache: dict[str, list[int]] = {name: [0, 0] for name in self._names.values()}  # [hits, misses]
         self.hits = 0
         self.misses = 0
 
     async def _cached(self, cache: TTLCache, key: tuple, fetch: Callable[[], Awaitable[T]]) -> T:
+        counts = self.by_cache.setdefault(self._names.get(id(cache), "other"), [0, 0])
         if key in cache:
             self.hits += 1
+            counts[0] += 1
             return cache[key]
         if key in self._inflight:
             self.hits += 1
+            counts[0] += 1
             return await asyncio.shield(self._inflight[key])
         self.misses += 1
+        counts[1] += 1
         fut = asyncio.get_running_loop().create_future()
         self._inflight[key] = fut
         try:
@@ -93,6 +100,7 @@ class CachedReads:
                 self._configs[key] = load_config(org.source, found).noting(*self.orgs.notice(org.error))
             except ConfigError as exc:
                 self._configs[key] = exc
+                self.orgs.observe.config_error("repository")
         value = self._configs[key]
         if isinstance(value, ConfigError):
             raise value

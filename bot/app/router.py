@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from ..checks.kinds import reads
 from ..config import Config
 from ..forges.base import Forge
-from ..model import Event
+from ..model import Event, State
 from .commands import handle_comment
 from .config_changes import on_push
 from .config_check import check_config_change
@@ -117,13 +117,14 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
             if any(e.name == "check" and e.action == "rerequested" for e in dod_events):
                 a.report = replace(a.report, always_write=True)
             await publish(forge, services.memory, a)
+            services.observe.verdict(forge.name, a.verdict.state.value, a.verdict.count(State.WAIVED))
             done.append(f"dod {a.verdict.state.value}")
             checked = await check_config_change(services, forge, where, a.pr)
             if checked:
                 done.append(checked)
             if not forge.announces_ci_completion and a.verdict.waits_for_ci:
                 rounds = [e.extra.get("round", 0) for e in dod_events if e.action == "recheck"]
-                services.rechecks.schedule(forge.name, where, a.pr.repo, a.pr.number, a.pr.head_sha,
+                await services.rechecks.schedule(forge.name, where, a.pr.repo, a.pr.number, a.pr.head_sha,
                                            services.recheck_seconds, max(rounds, default=0) + 1,
                                            installation_id=first.installation_id)
         else:

@@ -32,6 +32,7 @@ from .. import markers
 from ..model import ChangedFile, CheckReport, CheckResult, CodeOwners, Comment, Issue, PullRequest, Report, Review, ReviewState, State
 from .forgejo_codeowners import ForgejoCodeOwners
 from .forgejo_http import ForgejoHttp
+from .traffic import NoTraffic, Traffic
 
 log = logging.getLogger("nexus.forgejo")
 
@@ -84,8 +85,11 @@ class ForgejoForge(ForgejoHttp):
         bot_login: str | None = None,
         attempts: int = 4,
         backoff: float = 0.5,
+        traffic: Traffic = NoTraffic(),
+        account: str = "default",
     ):
-        super().__init__(base_url, token, page_limit=page_limit, timeout=timeout, attempts=attempts, backoff=backoff)
+        super().__init__(base_url, token, page_limit=page_limit, timeout=timeout, attempts=attempts, backoff=backoff,
+                         traffic=traffic, account=account)
         self.bot_login = bot_login
         self._team_ids: dict[tuple[str, str], int] = {}
         self._labels: TTLCache = TTLCache(maxsize=256, ttl=60)  # repo -> {name: id}, org labels included

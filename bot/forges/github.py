@@ -19,6 +19,7 @@ from .. import markers
 from ..model import CheckReport, CheckResult, ChangedFile, CodeOwners, Comment, Issue, PullRequest, Report, State
 from . import github_payloads as payload
 from .github_http import API_URL, API_VERSION, Calls, ConditionalReads, Pool, RetryPolicy, client_settings, forge_error
+from .traffic import NoTraffic, Traffic
 
 NAME = "github"
 MAX_TEXT = 65535  # GitHub's limit on a check run summary (and, +1, on a comment body)
@@ -48,12 +49,13 @@ class GitHubApp:
         app_slug: str | None = None,
         timeout: float = 10.0,
         retry: RetryPolicy = RetryPolicy(),
+        traffic: Traffic = NoTraffic(),
     ):
         self.app_id = app_id
         self.app_slug = app_slug
         self.calls = Calls()  # the app's own calls (GET /app)
         self._auth = AppAuthStrategy(app_id, private_key)
-        self._settings = client_settings(api_url, timeout, retry)
+        self._settings = client_settings(api_url, timeout, retry, traffic)
         self._github = self._settings.client(self._auth, self.calls)
         self._forges: LRUCache[int, GitHubForge] = LRUCache(maxsize=1024)
 
@@ -61,7 +63,7 @@ class GitHubApp:
         forge = self._forges.get(installation_id)
         if forge is None:
             calls = Calls()
-            github = self._settings.client(self._auth.as_installation(installation_id), calls)
+            github = self._settings.client(self._auth.as_installation(installation_id), calls, str(installation_id))
             forge = self._forges[installation_id] = GitHubForge(github, calls, app=self)
         return forge
 
@@ -126,12 +128,13 @@ class GitHubForge(ConditionalReads):
         bot_login: str | None = None,
         timeout: float = 10.0,
         retry: RetryPolicy = RetryPolicy(),
+        traffic: Traffic = NoTraffic(),
     ) -> GitHubForge:
         """A forge acting with a personal access token or ``GITHUB_TOKEN`` (``bot_login``: the
         login it writes as; asked of ``GET /user`` when needed and not given)."""
-        settings = client_settings(api_url, timeout, retry)
+        settings = client_settings(api_url, timeout, retry, traffic)
         calls = Calls()
-        return cls(settings.client(TokenAuthStrategy(token), calls), calls, bot_login=bot_login, pool=settings.pool)
+        return cls(settings.client(TokenAuthStrategy(token), calls, "token"), calls, bot_login=bot_login, pool=settings.pool)
 
     @property
     def bot_login(self) -> str | None:

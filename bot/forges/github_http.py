@@ -30,6 +30,7 @@ from githubkit.exception import GitHubException, RateLimitExceeded, RequestError
 from githubkit.retry import RetryOption
 
 from .base import ForgeError
+from .traffic import NoTraffic, Traffic, route_of
 
 log = logging.getLogger("nexus.github")
 
@@ -118,11 +119,21 @@ class ClientSettings:
     retry: RetryPolicy
     pool: Pool
     cache: MemCacheStrategy  # githubkit keeps JWTs and installation tokens here, until shortly before expiry
+    traffic: Traffic = NoTraffic()
 
-    def client(self, auth: BaseAuthStrategy, calls: Calls) -> GitHub:
+    def client(self, auth: BaseAuthStrategy, calls: Calls, account: str = "app") -> GitHub:
+        """``account``: whose quota the calls spend (an installation id, "app", "token")."""
+        traffic = self.traffic
+
+        async def pace(request: httpx.Request) -> None:
+            await traffic.before("github", account, request.method)
+
         async def count(response: httpx.Response) -> None:
             calls.total += 1
             calls.charged += response.status_code != 304
+            request = response.request
+            await traffic.after("github", account, request.method, route_of(request.url.path), response.status_code,
+                                response.headers)
 
         return GitHub(
             auth,
@@ -130,16 +141,16 @@ class ClientSettings:
             user_agent="nexus-bot",
             timeout=self.timeout,
             async_transport=self.pool,
-            async_event_hooks={"response": [count]},
+            async_event_hooks={"request": [pace], "response": [count]},
             cache_strategy=self.cache,
             http_cache=False,
             auto_retry=self.retry,
         )
 
 
-def client_settings(api_url: str, timeout: float, retry: RetryPolicy) -> ClientSettings:
+def client_settings(api_url: str, timeout: float, retry: RetryPolicy, traffic: Traffic = NoTraffic()) -> ClientSettings:
     # A token cache of its own: githubkit's default one is process-wide and its keys ignore the API URL.
-    return ClientSettings(api_url.rstrip("/"), timeout, retry, Pool(), MemCacheStrategy())
+    return ClientSettings(api_url.rstrip("/"), timeout, retry, Pool(), MemCacheStrategy(), traffic)
 
 
 class ConditionalReads:

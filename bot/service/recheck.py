@@ -25,14 +25,14 @@ class Rechecks:
     def __init__(self, store: Store):
         self.store = store
 
-    def schedule(self, forge: str, where: str, repo: str, number: int, cause: str, after: float,
+    async def schedule(self, forge: str, where: str, repo: str, number: int, cause: str, after: float,
                  round_: int = 1, installation_id: int | None = None) -> None:
         """Queue a recheck of ``repo#number`` in ``after`` seconds; once per (commit or cause, round)."""
         if after < 0 or round_ > MAX_ROUNDS:
             return
         body = json.dumps({"repository": repo, "number": number, "sha": cause, "round": round_,
                            "installation": installation_id}).encode()
-        self.store.schedule(forge, where, f"recheck:{repo}#{number}@{cause}:{round_}", {HEADER: "recheck"}, body, after)
+        await self.store.schedule(forge, where, f"recheck:{repo}#{number}@{cause}:{round_}", {HEADER: "recheck"}, body, after)
 
 
 def parse(headers: dict, body: bytes, instance: str, forge: str) -> Event | None:

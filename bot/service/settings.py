@@ -58,6 +58,10 @@ DOCUMENTED = [
     ("PORT", "HTTP port (default 3000)"),
     ("HOST", "HTTP address (default 0.0.0.0)"),
     ("LOG_LEVEL", "debug | info | warn | error (default info)"),
+    ("LOG_FORMAT", "json: one JSON object per line, for a log shipper; pretty: for a terminal (default pretty)"),
+    ("REDIS_URL", "redis://HOST:PORT/DB: the queue and the bot's state in Redis, shared by any number of replicas (default: the SQLite file)"),
+    ("LEASE_SECONDS", "with Redis: work a replica claimed and stopped renewing is taken over after this (default 30)"),
+    ("METRICS_PORT", "`--role worker`: serve /metrics, /healthz, /readyz on this port (default: none)"),
     ("DATABASE_PATH", "SQLite file for the queue and the bot's state (default ./nexus-bot.sqlite3)"),
     ("NEXUS_CONFIG", "the organisation config when an owner has none in a repository (default: the embedded config/dod.yml)"),
     ("ORG_CONFIG_REPO", "the repository of an owner holding its organisation config (default .github)"),
@@ -74,6 +78,8 @@ DOCUMENTED = [
     ("FORGEJO_RECHECK_SECONDS", "Forgejo sends no webhook when CI finishes: re-check a verdict waiting for CI this often (default 60; 0: never)"),
     ("RETRY_BASE_SECONDS", "first wait before work that failed on the forge is tried again, doubled each time (default 1)"),
     ("RETRY_MAX_SECONDS", "longest such wait (default 300); a forge's Retry-After is always honoured"),
+    ("WRITES_PER_MINUTE", "writes per installation per minute, across all replicas (default 80, GitHub's secondary limit); 0: no pacing"),
+    ("LOW_QUOTA_COALESCE_SECONDS", "when an installation has less than 10 % of its quota left, events for one PR are merged over this window (default 30)"),
     ("DETAILS_URL", "link shown with the verdict; may name {repo} and {number} (optional)"),
 ]
 
@@ -99,6 +105,10 @@ class Settings:
     port: int = 3000
     host: str = "0.0.0.0"
     log_level: str = "info"
+    log_format: str = "pretty"
+    redis_url: str | None = field(default=None, repr=False)  # may hold a password
+    lease_seconds: float = 30.0
+    metrics_port: int | None = None
     database_path: str = "nexus-bot.sqlite3"
     config_path: str | None = None
     org_config_repo: str = ".github"
@@ -117,6 +127,8 @@ class Settings:
     marker_keys: tuple[Secret, ...] = field(default=(), repr=False)
     retry_base_seconds: float = 1.0  # first backoff of work that failed on a forge error
     retry_max_seconds: float = 300.0
+    writes_per_minute: int = 80
+    low_quota_coalesce_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: bool = True,
@@ -170,6 +182,10 @@ class Settings:
             port=number("PORT", 3000),
             host=get("HOST") or "0.0.0.0",
             log_level=(get("LOG_LEVEL") or "info").lower(),
+            log_format=_choice("LOG_FORMAT", get("LOG_FORMAT") or "pretty", ("pretty", "json")),
+            redis_url=get("REDIS_URL"),
+            lease_seconds=max(1.0, number("LEASE_SECONDS", 30.0, float)),
+            metrics_port=number("METRICS_PORT", None),
             database_path=get("DATABASE_PATH") or "nexus-bot.sqlite3",
             config_path=get("NEXUS_CONFIG"),
             org_config_repo=org_repo,
@@ -188,10 +204,18 @@ class Settings:
             marker_keys=_marker_keys(get("MARKER_KEYS"), get("WEBHOOK_SECRET"), instances),
             retry_base_seconds=number("RETRY_BASE_SECONDS", 1.0, float),
             retry_max_seconds=number("RETRY_MAX_SECONDS", 300.0, float),
+            writes_per_minute=max(0, number("WRITES_PER_MINUTE", 80)),
+            low_quota_coalesce_seconds=number("LOW_QUOTA_COALESCE_SECONDS", 30.0, float),
         )
 
     def forgejo_instance(self, name: str) -> ForgejoInstance | None:
         return next((i for i in self.forgejo if i.name == name), None)
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value.lower() not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value.lower()
 
 
 def _instance(get, name: str, infix: str, org_repo: str, org_path: str, webhook_secrets: bool = True) -> ForgejoInstance:

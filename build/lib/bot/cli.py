@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from .service.server import run, serve, setup_logging
 
-        setup_logging(settings.log_level)
+        setup_logging(settings.log_level, settings.log_format)
         try:
             run(serve(settings, args.role))
         except ConfigError as exc:

@@ -58,7 +58,7 @@ async def request_team_reviews(forge: Forge, memory: Memory, facts: Facts, *, an
     cross-team change, or of any change with ``any_change`` (a person asked). A refused request is
     not made again either: asking again would only be refused again."""
     pr, config = facts.pr, facts.config
-    asked = memory.marks(forge.name, pr.repo, pr.number, "review-request")
+    asked = await memory.marks(forge.name, pr.repo, pr.number, "review-request")
     teams = [t for t in teams_missing_approval(facts, any_change=any_change) if config.team_slug(t) not in asked]
     if not teams:
         return ReviewRequest([])
@@ -71,5 +71,5 @@ async def request_team_reviews(forge: Forge, memory: Memory, facts: Facts, *, an
             raise  # the forge is failing or limiting: the whole evaluation is retried
         log.warning("review request for %s on %s#%s refused: %s", slugs, pr.repo, pr.number, exc)
         refused = exc
-    memory.mark(forge.name, pr.repo, pr.number, "review-request", set(slugs))
+    await memory.mark(forge.name, pr.repo, pr.number, "review-request", set(slugs))
     return ReviewRequest(teams, refused)

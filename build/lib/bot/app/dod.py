@@ -98,7 +98,7 @@ async def publish(forge: Forge, memory: Memory, a: Assessment) -> None:
         await forge.publish_verdict(a.pr, a.report)
         return
     config, pr = a.config, a.pr
-    owned = memory.marks(forge.name, pr.repo, pr.number, "label")
+    owned = await memory.marks(forge.name, pr.repo, pr.number, "label")
     wanted = {config.team_label(t) for t in a.facts.teams}
     if len(a.facts.teams) >= 2:
         wanted.add(config.labels.cross_team)
@@ -108,9 +108,9 @@ async def publish(forge: Forge, memory: Memory, a: Assessment) -> None:
         _rejudge(a, tuple(label for label in pr.labels if label not in remove) + tuple(sorted(add)))
     await forge.publish_verdict(a.pr, a.report)
     # recorded before the write: a crash in between must not leave a label the bot forgot it added
-    memory.mark(forge.name, pr.repo, pr.number, "label", add)
+    await memory.mark(forge.name, pr.repo, pr.number, "label", add)
     await converge.set_labels(forge, config, pr.repo, pr.number, add, remove)
-    memory.mark(forge.name, pr.repo, pr.number, "label", owned - wanted, present=False)
+    await memory.mark(forge.name, pr.repo, pr.number, "label", owned - wanted, present=False)
     if config.review.request_reviews and a.facts.cross_team:
         await converge.request_team_reviews(forge, memory, a.facts)
 

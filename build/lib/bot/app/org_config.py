@@ -19,7 +19,7 @@ from cachetools import TTLCache
 
 from ..config import Config, ConfigError, ConfigNotice, load_config
 from ..forges.base import Forge, ForgeError
-from .ports import Memory
+from .ports import Memory, NoObservations, Observations
 
 log = logging.getLogger("nexus.config")
 
@@ -57,6 +57,7 @@ class OrgConfigs:
         self.default_location = default_location
         self.from_repositories = from_repositories  # False: ``default`` applies to every owner (a dry run's --config)
         self._cache: TTLCache = TTLCache(maxsize=1024, ttl=max(ttl, 0.001))
+        self.observe: Observations = NoObservations()
 
     def location(self, where: str) -> Location:
         return self.locations.get(where, self.default_location)
@@ -93,14 +94,15 @@ class OrgConfigs:
         try:
             config = load_config(source)
         except ConfigError as error:
-            return self._last_good(memory_key, source, error)
+            return await self._last_good(memory_key, source, error)
         if self.memory is not None:
-            self.memory.remember(memory_key, json.dumps(source))
+            await self.memory.remember(memory_key, json.dumps(source))
         return OrgConfig(config, source)
 
-    def _last_good(self, memory_key: str, broken: tuple[str, str], error: ConfigError) -> OrgConfig:
+    async def _last_good(self, memory_key: str, broken: tuple[str, str], error: ConfigError) -> OrgConfig:
         log.warning("the organisation config %s cannot be used: %s", broken[0], error)
-        kept = self.memory.recall(memory_key) if self.memory is not None else None
+        self.observe.config_error("organisation")
+        kept = await self.memory.recall(memory_key) if self.memory is not None else None
         if kept is None:
             return OrgConfig(None, broken, error)
         source = tuple(json.loads(kept))

@@ -15,24 +15,42 @@ if TYPE_CHECKING:
 class Memory(Protocol):
     """The bot's record of what it wrote, so that it only ever undoes its own doing."""
 
-    def marks(self, forge: str, repo: str, number: int, kind: str) -> set[str]:
+    async def marks(self, forge: str, repo: str, number: int, kind: str) -> set[str]:
         """The values recorded for one item (``kind``: "label", "review-request")."""
 
-    def mark(self, forge: str, repo: str, number: int, kind: str, values: set[str], present: bool = True) -> None:
+    async def mark(self, forge: str, repo: str, number: int, kind: str, values: set[str], present: bool = True) -> None:
         """Record (or, with ``present=False``, forget) values for one item."""
 
-    def remember(self, key: str, value: str) -> None:
+    async def remember(self, key: str, value: str) -> None:
         """Keep ``value`` across restarts (the last good organisation config)."""
 
-    def recall(self, key: str) -> str | None: ...
+    async def recall(self, key: str) -> str | None: ...
 
 
 class Rechecks(Protocol):
     """Re-evaluations the bot schedules for itself, for changes no webhook will announce."""
 
-    def schedule(self, forge: str, where: str, repo: str, number: int, cause: str, after: float,
+    async def schedule(self, forge: str, where: str, repo: str, number: int, cause: str, after: float,
                  round_: int = 1, installation_id: int | None = None) -> None:
         """Re-evaluate ``repo#number`` in ``after`` seconds; once per (cause, round)."""
+
+
+class Observations(Protocol):
+    """What the use cases tell the process's metrics."""
+
+    def verdict(self, forge: str, state: str, waived: int) -> None:
+        """A DoD verdict published (``waived``: items waived in it)."""
+
+    def config_error(self, source: str) -> None:
+        """A config that cannot be used was met (``source``: organisation or repository)."""
+
+
+class NoObservations:
+    def verdict(self, forge: str, state: str, waived: int) -> None:
+        return None
+
+    def config_error(self, source: str) -> None:
+        return None
 
 
 @dataclass
@@ -44,4 +62,5 @@ class Services:
     reads: "CachedReads"
     signer: Signer = Signer(())  # signs the markers the bot reads back (waivers, replies)
     details_url: str | None = None  # the link shown with a verdict, may name {repo} and {number}
+    observe: Observations = NoObservations()
     recheck_seconds: float = 60.0  # how often a verdict waiting for CI is re-checked where no webhook says CI finished

@@ -42,7 +42,7 @@ async def _rejudge_closing_pulls(services: Services, forge: Forge, where: str, r
     open pull requests that mention it get a recheck, so their "linked item is Ready" item follows."""
     state = "ready" if ready else "not-ready"
     for pr_repo, pr_number in await forge.timeline_references(repo, number, open_pulls_only=True):
-        services.rechecks.schedule(forge.name, where, pr_repo, pr_number, f"{repo}#{number}-{state}-{time.time():.0f}",
+        await services.rechecks.schedule(forge.name, where, pr_repo, pr_number, f"{repo}#{number}-{state}-{time.time():.0f}",
                                    0, installation_id=installation_id)
 
 

@@ -20,6 +20,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from .base import ForgeError
+from .traffic import NoTraffic, Traffic, route_of
 
 log = logging.getLogger("nexus.forgejo")
 
@@ -31,11 +32,12 @@ class ForgejoHttp:
     """The HTTP side of one instance: requests with retries, JSON, pages."""
 
     def __init__(self, base_url: str, token: str, *, page_limit: int | None, timeout: float, attempts: int,
-                 backoff: float):
+                 backoff: float, traffic: Traffic = NoTraffic(), account: str = "default"):
         api = base_url.rstrip("/")
         if not api.endswith("/api/v1"):
             api += "/api/v1"
         self.calls = 0  # HTTP requests sent, retries included
+        self._traffic, self._account = traffic, account  # account: the instance's name
         self._page_limit = page_limit
         self._attempts = attempts
         self._backoff = wait_random_exponential(multiplier=backoff, max=30)
@@ -101,10 +103,12 @@ class ForgejoHttp:
         async for attempt in retrying:
             with attempt:
                 self.calls += 1
+                await self._traffic.before("forgejo", self._account, method)
                 try:
                     r = await self._http.request(method, path, params=params, json=body, headers=headers)
                 except httpx.TransportError as e:
                     raise ForgeError(f"{method} {path}: {type(e).__name__}") from None
+                await self._traffic.after("forgejo", self._account, method, route_of(path), r.status_code, r.headers)
                 log.debug("%s %s -> %s", method, path, r.status_code)
                 if missing_ok and r.status_code == 404:
                     return None

@@ -11,6 +11,7 @@ from . import forgejo_webhooks, github_webhooks
 from .base import Forge, ForgeError, PayloadError, Webhooks
 from .forgejo import ForgejoForge
 from .github import GitHubApp, GitHubForge
+from .traffic import NoTraffic, Traffic
 
 def _key_problem(private_key: str) -> str | None:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -55,7 +56,8 @@ class Readiness:
 
 
 class Forges:
-    def __init__(self, github: GitHubCredentials, forgejo: tuple[ForgejoCredentials, ...] = ()):
+    def __init__(self, github: GitHubCredentials, forgejo: tuple[ForgejoCredentials, ...] = (),
+                 traffic: Traffic = NoTraffic()):
         self.app_id = github.app_id
         self.github_app: GitHubApp | None = None
         self.github_token: GitHubForge | None = None
@@ -66,10 +68,12 @@ class Forges:
             if problem:
                 self.github_problem = f"PRIVATE_KEY (or PRIVATE_KEY_PATH) is not a usable private key: {problem}"
             else:
-                self.github_app = GitHubApp(github.app_id, github.private_key, github.api_url, app_slug=github.app_slug)
+                self.github_app = GitHubApp(github.app_id, github.private_key, github.api_url, app_slug=github.app_slug,
+                                            traffic=traffic)
         elif github.token:
-            self.github_token = GitHubForge.from_token(github.token, api_url=github.api_url)
-        self.forgejo: dict[str, ForgejoForge] = {i.name: ForgejoForge(i.url, i.token) for i in forgejo}
+            self.github_token = GitHubForge.from_token(github.token, api_url=github.api_url, traffic=traffic)
+        self.forgejo: dict[str, ForgejoForge] = {i.name: ForgejoForge(i.url, i.token, traffic=traffic, account=i.name)
+                                                  for i in forgejo}
         self._forgejo_urls = {i.name: i.url for i in forgejo}
 
     async def check(self) -> list[Readiness]:

@@ -29,4 +29,5 @@ def record(delivery_id: str, forge: str, event: Event | None, outcome: str, *, a
         "batch": batch,
         "attempt": attempts,
     }
-    log.info(json.dumps(line, ensure_ascii=False))
+    # pretty: the fields as JSON after the logger's name; json: the fields are the line's own
+    log.info(json.dumps(line, ensure_ascii=False), extra={"fields": line, "summary": f"{delivery_id}: {outcome}"})

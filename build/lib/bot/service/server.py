@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import secrets
 import signal
+import socket
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from aiohttp import web
@@ -18,24 +22,43 @@ from ..app.ports import Services
 from ..config import ConfigError, default_config_text
 from ..markers import Signer
 from ..forges.registry import ForgejoCredentials, Forges, GitHubCredentials
+from .budget import Budget
 from .limits import bound_connections, give_memory_back, runner
+from .logs import setup_logging  # noqa: F401 - the CLI's
+from .metrics import Metrics
 from .recheck import Rechecks
 from .settings import Settings
-from .store import Store, start_checkpointer
-from .web import SERVICES, WORKER, make_app
+from .store import Store
+from .store_sqlite import SqliteStore, start_checkpointer
+from .web import METRICS, SERVICES, WORKER, make_app, probes_app
 from .worker import Worker
 
 log = logging.getLogger("nexus")
 
 
-def setup_logging(level: str) -> None:
-    levels = {"warn": "WARNING", "trace": "DEBUG", "fatal": "CRITICAL"}
-    logging.basicConfig(
-        level=levels.get(level, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "hishel", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def process_name() -> str:
+    """This process among the replicas (its name in locks and in the queue's consumer group)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def open_store(settings: Settings, name: str, *, web: bool = False) -> Store:
+    """Redis with REDIS_URL (shared by the replicas), else the SQLite file. ``web``: the web layer's
+    own connection (it runs on a thread and event loop of its own)."""
+    if settings.redis_url:
+        from .store_redis import RedisStore
+
+        return RedisStore(settings.redis_url, f"{name}:web" if web else name, lease_seconds=settings.lease_seconds,
+                          ttl_seconds=settings.delivery_ttl_hours * 3600)
+    return SqliteStore(settings.database_path, checkpoints=not web)
+
+
+def where_state_lives(settings: Settings) -> str:
+    if settings.redis_url:
+        from redis.connection import parse_url
+
+        found = parse_url(settings.redis_url)
+        return f"Redis at {found.get('host', found.get('path', '?'))}:{found.get('port', 6379)}/{found.get('db', 0)}"
+    return f"database {settings.database_path}"
 
 
 def org_config_source(settings: Settings) -> tuple[str, str]:
@@ -48,27 +71,35 @@ def org_config_source(settings: Settings) -> tuple[str, str]:
     return default_config_text()
 
 
-def forges_of(settings: Settings) -> Forges:
-    """The forge adapters, with the credentials of the settings."""
+def forges_of(settings: Settings, traffic=None) -> Forges:
+    """The forge adapters, with the credentials of the settings (``traffic``: the rate-limit budget)."""
     github = GitHubCredentials(app_id=settings.app_id, private_key=settings.private_key, token=settings.github_token,
                                api_url=settings.github_api_url, app_slug=settings.app_slug)
-    return Forges(github, tuple(ForgejoCredentials(i.name, i.url, i.token) for i in settings.forgejo))
+    forgejo = tuple(ForgejoCredentials(i.name, i.url, i.token) for i in settings.forgejo)
+    return Forges(github, forgejo, traffic) if traffic is not None else Forges(github, forgejo)
 
 
-def build(settings: Settings, store: Store | None = None) -> tuple[web.Application, Worker, Forges, Store]:
+def build(settings: Settings, store: Store | None = None, name: str | None = None
+          ) -> tuple[web.Application, Worker, Forges, Store]:
     """Compose the service (the tests and benchmarks start it the same way). ``store``: the web
-    layer's own connection to the database, when it runs on a thread of its own."""
+    layer's own connection to the store, when it runs on a thread of its own."""
     source = org_config_source(settings)
-    work_store = Store(settings.database_path)
+    name = name or process_name()
+    work_store = open_store(settings, name)
+    metrics = Metrics()
     reads = CachedReads(source, memory=work_store, org_ttl=settings.org_config_ttl_seconds,
                         org_location=Location(settings.org_config_repo, settings.org_config_path),
                         org_locations={i.name: Location(i.org_config_repo, i.org_config_path) for i in settings.forgejo})
+    reads.orgs.observe = metrics
+    metrics.watch_caches(reads)
     services = Services(memory=work_store, rechecks=Rechecks(work_store), reads=reads,
-                        signer=Signer(settings.marker_keys),
+                        signer=Signer(settings.marker_keys), observe=metrics,
                         details_url=settings.details_url, recheck_seconds=settings.forgejo_recheck_seconds)
-    worker = Worker(services, work_store, forges_of(settings), settings)
+    budget = Budget(work_store, metrics, writes_per_minute=settings.writes_per_minute)
+    worker = Worker(services, work_store, forges_of(settings, budget), settings, owner=name)
+    worker.budget, worker.metrics = budget, metrics
     forges = worker.forges
-    app = make_app(settings, store or work_store)
+    app = make_app(settings, store or work_store, metrics)
     app[WORKER] = worker
     app[SERVICES] = services
     return app, worker, forges, work_store
@@ -104,8 +135,8 @@ class WebThread:
     """The web layer on a thread of its own, with its own event loop and SQLite connection: accepting
     a delivery never waits behind an evaluation running on the main loop. (One process, two cores.)"""
 
-    def __init__(self, app: web.Application, settings: Settings):
-        self.app, self.settings = app, settings
+    def __init__(self, app: web.Application, settings: Settings, closing: Store | None = None):
+        self.app, self.settings, self.closing = app, settings, closing
         self.host, self.port = settings.host, settings.port
         self.loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -134,6 +165,8 @@ class WebThread:
         self._ready.set()
         self.loop.run_forever()
         self.loop.run_until_complete(self.runner.cleanup())
+        if self.closing is not None:  # its store: connections belong to this thread's loop
+            self.loop.run_until_complete(self.closing.close())
         self.loop.close()
 
     async def stop(self) -> None:
@@ -145,39 +178,49 @@ class WebThread:
 
 async def serve(settings: Settings, role: str = "all") -> None:
     """``all``: web layer and workers in one process (the web layer on its own thread).
-    ``web`` / ``worker``: one of them, sharing the SQLite file with a process of the other role on
-    the same host (a worker then polls the queue)."""
+    ``web`` / ``worker``: one of them, sharing the store with processes of the other role (the
+    SQLite file on one host, or Redis anywhere). A worker binds no web port; with METRICS_PORT it
+    serves /metrics, /healthz and /readyz there."""
     loop = asyncio.get_running_loop()
-    web_store = Store(settings.database_path, checkpoints=False) if role in ("all", "web") else None
-    checkpointer = start_checkpointer(settings.database_path) if role == "web" else None
-    app, worker, forges, store = build(settings, web_store)
+    name = process_name()
+    web_store = open_store(settings, name, web=True) if role in ("all", "web") else None
+    sqlite = not settings.redis_url
+    checkpointer = start_checkpointer(settings.database_path) if role == "web" and sqlite else None
+    app, worker, forges, store = build(settings, web_store, name)
     if role == "all":
-        web_store.on_new_work = lambda: loop.call_soon_threadsafe(store.new_work.set)
         sys.setswitchinterval(0.0002)  # the web thread gets the GIL back within 0.2 ms
+        if sqlite:
+            web_store.on_new_work = lambda: loop.call_soon_threadsafe(store.new_work.set)
     if role != "web":
-        worker.start(poll_seconds=1.0 if role == "all" else 0.1)
+        await worker.start(poll_seconds=1.0 if role == "all" or not sqlite else 0.1)
     gc.collect()
     gc.freeze()  # the start-up heap (models, templates, config) is never garbage: collections skip it
     give_memory_back()
-    front = WebThread(app, settings)
-    front.start()
-    if not settings.webhook_secret:
+    front = None
+    if role != "worker":
+        front = WebThread(app, settings, closing=web_store)
+        front.start()
+    elif settings.metrics_port:
+        front = WebThread(probes_app(store, app[METRICS], worker), replace(settings, port=settings.metrics_port))
+        front.start()
+    if not settings.webhook_secret and role != "worker":
         log.warning("WEBHOOK_SECRET is not set: every GitHub delivery will be refused (401)")
     if role != "web":
         await say_what_is_served(forges)
-    log.info("nexus-bot (%s) listening on %s:%s (database %s)", role, settings.host, settings.port, settings.database_path)
+    where = f"listening on {settings.host}:{settings.port}" if role != "worker" else (
+        f"metrics on {settings.host}:{settings.metrics_port}" if settings.metrics_port else "no HTTP port")
+    log.info("nexus-bot (%s) %s (%s)", role, where, where_state_lives(settings))
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("shutting down: no new deliveries, finishing the work in flight")
-    await front.stop()
+    if front is not None:
+        await front.stop()
     if role != "web":
         await worker.stop()
     await forges.aclose()
-    store.close()
-    if web_store is not None:
-        web_store.close()
+    await store.close()
     if checkpointer is not None:
         checkpointer.set()
     log.info("stopped")

@@ -5,6 +5,7 @@ The body is only checked to be JSON (orjson, microseconds); fields are read by t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -12,6 +13,7 @@ import time
 import orjson
 import simdjson
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..forges.base import Webhooks
 from ..forges.forgejo_webhooks import WEBHOOKS as FORGEJO
@@ -19,6 +21,7 @@ from ..forges.github_webhooks import WEBHOOKS as GITHUB
 from . import setup
 from .latency import Latencies
 from .limits import NoRoom, TooSlow, UnverifiedBytes, read_body
+from .metrics import Metrics
 from .settings import Settings
 from .store import Store
 
@@ -32,6 +35,7 @@ ACCEPTING = web.AppKey("accepting", object)
 WORKER = web.AppKey("worker", object)
 SERVICES = web.AppKey("services", object)
 BUDGET = web.AppKey("budget", UnverifiedBytes)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 def _first_name(request: web.Request, names: tuple[str, ...]) -> str | None:
@@ -72,7 +76,7 @@ class Accepting:
 
     def __init__(self) -> None:
         self.latencies = Latencies()
-        self.counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+        self.counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "ignored": 0}
 
     def percentiles(self) -> dict[str, float]:
         return {f"p{q}_ms": ms for q, ms in self.latencies.percentiles(3).items()}
@@ -84,6 +88,17 @@ def _closing(response: web.Response) -> web.Response:
 
 
 async def receive(request: web.Request, edge: Webhooks, secret: bytes | None, instance: str) -> web.Response:
+    started = time.perf_counter()
+    response = await _receive(request, edge, secret, instance)
+    event = _first(request, edge.event_headers)
+    outcome = request.get("outcome") or {202: "accepted", 200: "duplicate"}.get(response.status, "rejected")
+    metrics: Metrics = request.app[METRICS]
+    metrics.deliveries.labels(edge.forge, event if event in edge.events else "other", outcome).inc()
+    metrics.accept_seconds.observe(time.perf_counter() - started)
+    return response
+
+
+async def _receive(request: web.Request, edge: Webhooks, secret: bytes | None, instance: str) -> web.Response:
     app = request.app
     started = time.perf_counter()
     stats: Accepting = app[ACCEPTING]
@@ -115,9 +130,10 @@ async def receive(request: web.Request, edge: Webhooks, secret: bytes | None, in
     if not event:
         stats.counts["rejected"] += 1
         return _error(400, f"missing {edge.event_headers[0]} header")
-    if event not in edge.events:
-        stats.counts["rejected"] += 1
-        return _error(400, f"event {event[:60]!r} is not handled by nexus-bot; unsubscribe it in the webhook settings")
+    if event not in edge.events:  # signed, well formed, and of no use to the bot: a success, not a failed delivery
+        stats.counts["ignored"] += 1
+        request["outcome"] = "ignored"
+        return _json({"ignored": f"nexus-bot does not handle {event[:60]!r} events; you may unsubscribe them"}, 200)
     delivery = _first(request, edge.delivery_headers)
     if not delivery:
         stats.counts["rejected"] += 1
@@ -166,37 +182,82 @@ async def forgejo(request: web.Request) -> web.Response:
     return await receive(request, FORGEJO, secret, name if instance is not None else "unknown")
 
 
+async def _queue(store: Store) -> dict:
+    return await asyncio.wait_for(store.counts(), 2.0)
+
+
 async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers. The queue's counts are shown when the store answers too."""
+    try:
+        return web.json_response({"status": "ok", "queue": await _queue(request.app[STORE])})
+    except Exception as exc:  # a store outage is for /readyz to report: restarting the process would not help
+        return web.json_response({"status": "ok", "queue": None, "store": f"unreachable: {str(exc)[:200]}"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the store answers (a delivery would be stored) and the config is loaded."""
+    try:
+        await asyncio.wait_for(request.app[STORE].ping(), 2.0)
+    except Exception as exc:
+        return web.json_response({"status": "not ready", "store": f"unreachable: {str(exc)[:200]}"}, status=503)
+    return web.json_response({"status": "ready", "store": "ok", "config": "loaded"})
+
+
+async def prometheus(request: web.Request) -> web.Response:
+    """The Prometheus scrape: the counters, and the queue's state read now."""
+    metrics: Metrics = request.app[METRICS]
     store: Store = request.app[STORE]
     try:
-        queue = store.counts()
-    except Exception as exc:  # the database is what health means here
-        return web.json_response({"status": "unhealthy", "error": str(exc)[:200]}, status=503)
-    return web.json_response({"status": "ok", "queue": queue})
+        counts = await _queue(store)
+        for state in ("queued", "working", "done", "failed"):
+            metrics.queue_depth.labels(state).set(counts.get(state, 0))
+        metrics.queue_oldest.set(await asyncio.wait_for(store.oldest_age(), 2.0))
+    except Exception as exc:  # the rest is still worth scraping
+        log.warning("queue state unavailable for /metrics: %s", str(exc)[:200])
+    return web.Response(body=metrics.text(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-async def metrics(request: web.Request) -> web.Response:
+async def metrics_json(request: web.Request) -> web.Response:
+    """The figures of the benchmarks: accept latency percentiles, queue, work."""
     stats: Accepting = request.app[ACCEPTING]
     worker = request.app.get(WORKER)
     return web.json_response(
         {
             "accept": {**stats.counts, **stats.percentiles()},
-            "queue": request.app[STORE].counts(),
+            "queue": await _queue(request.app[STORE]),
             "work": worker.stats() if worker else {},
         }
     )
 
 
-def make_app(settings: Settings, store: Store) -> web.Application:
+def probes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", prometheus)
+    app.router.add_get("/metrics.json", metrics_json)
+
+
+def make_app(settings: Settings, store: Store, metrics: Metrics | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[BUDGET] = UnverifiedBytes(settings.max_unverified_bytes)
     app[STORE] = store
+    app[METRICS] = metrics or Metrics()
     app[ACCEPTING] = Accepting()
     app.router.add_post("/webhooks/github", github)
     app.router.add_post("/webhooks/forgejo", forgejo)
     app.router.add_post("/webhooks/forgejo/{instance}", forgejo)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
+    probes(app)
     setup.add_routes(app, settings)
+    return app
+
+
+def probes_app(store: Store, metrics: Metrics, worker) -> web.Application:
+    """A worker's own small server (METRICS_PORT): probes and metrics, no webhooks."""
+    app = web.Application()
+    app[STORE] = store
+    app[METRICS] = metrics
+    app[ACCEPTING] = Accepting()
+    app[WORKER] = worker
+    probes(app)
     return app

@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import random
+import secrets
+import socket
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -23,7 +26,9 @@ from ..forges.base import Forge, ForgeError, PayloadError
 from ..forges.registry import Forges, NotConfigured
 from ..model import Event
 from . import audit, recheck
+from .budget import Budget
 from .latency import Latencies
+from .metrics import Metrics
 from .settings import Settings
 from .store import Delivery, Store
 
@@ -64,6 +69,18 @@ class TimedForge:
         return timed
 
 
+def _lock_key(key: tuple) -> str:
+    """The name of an entity's lock: one evaluation at a time per PR or issue, across processes."""
+    return ":".join(str(part) for part in key)
+
+
+def _account(event: Event) -> str:
+    """Whose quota an event's work spends: its installation (GitHub), its instance (Forgejo)."""
+    if event.forge == "github":
+        return str(event.installation_id) if event.installation_id is not None else "token"
+    return event.instance or "default"
+
+
 def _number(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
@@ -93,7 +110,7 @@ class Batch:
 
 
 class Worker:
-    def __init__(self, services: Services, store: Store, forges: Forges, settings: Settings):
+    def __init__(self, services: Services, store: Store, forges: Forges, settings: Settings, owner: str | None = None):
         self.services = services
         self.store = store
         self.forges = forges
@@ -109,40 +126,65 @@ class Worker:
         self.processed = 0
         self.evaluations = 0
         self._task: asyncio.Task | None = None
+        self._heart: asyncio.Task | None = None
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # this process, in locks
+        self.lock_waits = 0  # batches that waited for another process's evaluation of the same entity
+        self.budget: Budget | None = None  # the installations' quotas: a low one merges more events
+        self.metrics: Metrics | None = None
         self.poll_seconds = 1.0
         self._room = asyncio.Event()  # set when deliveries in memory finish
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, poll_seconds: float = 1.0) -> None:
+    async def start(self, poll_seconds: float = 1.0) -> None:
         self.poll_seconds = poll_seconds
-        recovered = self.store.recover()
+        try:
+            recovered = await self.store.recover()
+        except Exception as exc:  # the store is down: the loop keeps trying, and says so
+            log.error("could not reach the store at start: %s", str(exc)[:200])
+            recovered = 0
         if recovered:
             log.info("recovered %d deliveries that were in flight", recovered)
         self._task = asyncio.create_task(self._loop(), name="nexus-worker")
+        self._heart = asyncio.create_task(self._heartbeat(), name="nexus-heartbeat")
+
+    async def _heartbeat(self) -> None:
+        """Work in hand stays this process's: its leases (claimed deliveries, entity locks) are renewed
+        while it lives. A process that dies stops renewing, and another replica takes the work over."""
+        while not self.stopping:
+            await asyncio.sleep(self.settings.lease_seconds / 3)
+            try:
+                await self.store.touch(list(self.shares))
+                for key in list(self.running):
+                    await self.store.lock(_lock_key(key), self.owner, self.settings.lease_seconds)
+            except Exception:
+                log.exception("could not renew the leases of the work in hand")
 
     async def stop(self, timeout: float = 25.0) -> None:
         """Stop taking work; finish what runs (up to ``timeout``); hand back the rest."""
         self.stopping = True
-        self.store.new_work.set()
         self._room.set()
         if self._task:
-            await self._task
+            self._task.cancel()  # it only waits for work, or takes it in: what it took is handed back
+            await asyncio.gather(self._task, return_exceptions=True)
         for batch in self.waiting.values():
-            self.store.release([d.id for _, d in batch.items])
+            await self.store.release([d.id for _, d in batch.items])
         self.waiting.clear()
         if self.running:
             done, pending = await asyncio.wait(list(self.running.values()), timeout=timeout)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._heart:
+            self._heart.cancel()
+            await asyncio.gather(self._heart, return_exceptions=True)
 
     async def idle(self) -> None:
         """Wait until the queue has nothing due and nothing runs (tests, benchmarks)."""
         while True:
-            due = self.store.next_due()
+            due = await self.store.next_due()
             if not self.waiting and not self.running and (due is None or due > time.time() + 0.05):
-                if not self.store.counts().get("working"):
+                if not (await self.store.counts()).get("working"):
                     return
             await asyncio.sleep(0.02)
 
@@ -168,34 +210,43 @@ class Worker:
                 await self._room.wait()
                 continue
             try:
-                deliveries = self.store.claim(min(200, room))
-            except Exception:
-                log.exception("could not read the queue")
+                deliveries = await self.store.claim(min(200, room))
+            except Exception as exc:
+                log.error("could not read the queue: %s", str(exc)[:200])
                 await asyncio.sleep(1)
                 continue
             for i, delivery in enumerate(deliveries):
                 if self.stopping:  # hand back the rest at once: a stop must not wait for them
-                    self.store.release([d.id for d in deliveries[i:]])
+                    await self.store.release([d.id for d in deliveries[i:]])
                     break
                 try:
                     await self._ingest(delivery)
+                except asyncio.CancelledError:
+                    await asyncio.shield(self.store.release([d.id for d in deliveries[i:]]))
+                    raise
                 except Exception as exc:  # a bug must not stop the queue
                     log.exception("could not take delivery %s", delivery.id)
-                    self._finish(delivery, None, f"error: {type(exc).__name__}: {exc}", time.perf_counter(),
-                                 state="failed")
+                    await self._finish(delivery, None, f"error: {type(exc).__name__}: {exc}", time.perf_counter(),
+                                       state="failed")
+            if self.budget is not None:
+                try:
+                    await self.budget.refresh()
+                except Exception as exc:
+                    log.warning("could not read the shared quotas: %s", str(exc)[:200])
             if time.time() > purge_at:
-                self.store.purge(self.settings.delivery_ttl_hours * 3600)
+                try:
+                    await self.store.purge(self.settings.delivery_ttl_hours * 3600)
+                except Exception as exc:
+                    log.error("could not purge old deliveries: %s", str(exc)[:200])
                 purge_at = time.time() + 300
             if deliveries:
                 await asyncio.sleep(0)
                 continue
-            self.store.new_work.clear()
-            due = self.store.next_due()
-            timeout = self.poll_seconds if due is None else min(self.poll_seconds, max(0.01, due - time.time()))
             try:
-                await asyncio.wait_for(self.store.new_work.wait(), timeout)
-            except asyncio.TimeoutError:
-                pass
+                await self.store.wait_for_work(self.poll_seconds)
+            except Exception as exc:
+                log.error("could not wait for work: %s", str(exc)[:200])
+                await asyncio.sleep(1)
 
     async def _ingest(self, delivery: Delivery) -> None:
         started = time.perf_counter()
@@ -207,34 +258,38 @@ class Worker:
             event = _checked(event)
             reason = ignore_reason(event)
             if reason:
-                self._finish(delivery, event, reason, started)
+                await self._finish(delivery, event, reason, started)
                 return
             forge = self.forges.for_event(event)
             keys = await self._entities(event, forge)
         except NotConfigured as exc:  # kept until the configuration is fixed (within DELIVERY_TTL_HOURS)
             log.error("delivery %s waits: %s", delivery.id, exc)
-            self._retry(delivery, event, ForgeError(f"waiting for configuration: {exc}"), started=started)
+            await self._retry(delivery, event, ForgeError(f"waiting for configuration: {exc}"), started=started)
             return
         except PayloadError as exc:
-            self._finish(delivery, event, f"rejected: {exc}", started, state="failed")
+            await self._finish(delivery, event, f"rejected: {exc}", started, state="failed")
             return
         except ForgeError as exc:
-            self._retry(delivery, event, exc, started=started)
+            await self._retry(delivery, event, exc, started=started)
             return
         except Exception as exc:  # a bug must not stop the queue
             log.exception("could not take delivery %s", delivery.id)
-            self._finish(delivery, event, f"error: {type(exc).__name__}: {exc}", started, state="failed")
+            await self._finish(delivery, event, f"error: {type(exc).__name__}: {exc}", started, state="failed")
             return
         if not keys:
-            self._finish(delivery, event, "ignored: no open pull request for this commit", started)
+            await self._finish(delivery, event, "ignored: no open pull request for this commit", started)
             return
         self.shares[delivery.id] = len(keys)
         delivery = replace(delivery, body=b"")  # parsed: the 23 KB body need not wait in memory
         for key, ev in keys:
             batch = self.waiting.get(key)
+            low = self.budget is not None and self.budget.low(ev.forge, _account(ev))
             if batch is None:  # a due batch still waiting for its entity takes late events too
                 batch = self.waiting[key] = Batch(key)
-                asyncio.get_running_loop().call_later(self.window, self._close_window, key, batch)
+                window = max(self.window, self.settings.low_quota_coalesce_seconds) if low else self.window
+                asyncio.get_running_loop().call_later(window, self._close_window, key, batch)
+            elif low and self.metrics is not None:
+                self.metrics.merged_low.labels(ev.forge).inc()
             batch.items.append((ev, delivery))
 
     async def _entities(self, event: Event, forge) -> list[tuple[tuple, Event]]:
@@ -263,20 +318,44 @@ class Worker:
         self.running[key] = asyncio.create_task(self._run(batch), name=f"batch {key}")
 
     async def _run(self, batch: Batch) -> None:
+        locked = False
         try:
             async with self.slots:
                 if self.stopping:  # stopping before it started: hand it back, do not start it now
-                    self.store.release([d.id for _, d in batch.items])
+                    await self.store.release([d.id for _, d in batch.items])
+                    return
+                locked = await self._lock(batch.key)
+                if not locked:
+                    await self.store.release([d.id for _, d in batch.items])
                     return
                 await self._process(batch)
         except asyncio.CancelledError:  # also while waiting for a slot, where _process never ran
-            self.store.release([d.id for _, d in batch.items])
+            await asyncio.shield(self.store.release([d.id for _, d in batch.items]))
             raise
         finally:
+            if locked:
+                try:
+                    await self.store.unlock(_lock_key(batch.key), self.owner)
+                except Exception as exc:  # the lease expires by itself
+                    log.error("could not unlock %s: %s", batch.key, str(exc)[:200])
             self.running.pop(batch.key, None)
             nxt = self.waiting.get(batch.key)
             if nxt is not None and nxt.due and not self.stopping:
                 self._launch(batch.key)
+
+    async def _lock(self, key: tuple) -> bool:
+        """The entity's lock, waiting while another process evaluates it: that evaluation read the state
+        before these events, so this one must follow it, not run beside it. False when stopping."""
+        name, pause = _lock_key(key), 0.02
+        while not self.stopping:
+            if await self.store.lock(name, self.owner, self.settings.lease_seconds):
+                return True
+            self.lock_waits += 1
+            if self.metrics is not None:
+                self.metrics.lock_waits.inc()
+            await asyncio.sleep(pause)
+            pause = min(0.5, pause * 2)
+        return False
 
     async def _process(self, batch: Batch) -> None:
         events = [e for e, _ in batch.items]
@@ -288,10 +367,10 @@ class Worker:
             outcome = await process_batch(self.services, forge, where, events)
         except ForgeError as exc:
             for event, delivery in batch.items:
-                self._share_done(delivery, event, None, exc, started, forge, len(events))
+                await self._share_done(delivery, event, None, exc, started, forge, len(events))
             return
         except asyncio.CancelledError:
-            self.store.release([d.id for _, d in batch.items])
+            await asyncio.shield(self.store.release([d.id for _, d in batch.items]))
             raise
         except Exception as exc:
             log.exception("batch %s failed", batch.key)
@@ -300,11 +379,13 @@ class Worker:
                 self.failed_shares[delivery.id] = outcome
         self.evaluations += 1
         elapsed = time.perf_counter() - started
+        if self.metrics is not None:
+            self.metrics.processing_seconds.observe(elapsed)
         self.own_ms.add(max(0.0, elapsed - forge.seconds) * 1000)
         for event, delivery in batch.items:
-            self._share_done(delivery, event, outcome, None, started, forge, len(events))
+            await self._share_done(delivery, event, outcome, None, started, forge, len(events))
 
-    def _share_done(self, delivery, event, outcome, error, started, forge, size) -> None:
+    async def _share_done(self, delivery, event, outcome, error, started, forge, size) -> None:
         if error is not None:
             self.failed_shares[delivery.id] = f"retry: {error}"
         left = self.shares.get(delivery.id, 1) - 1
@@ -315,13 +396,15 @@ class Worker:
         self._room.set()
         failed = self.failed_shares.pop(delivery.id, None)
         if failed and failed.startswith("retry:"):
-            self._retry(delivery, event, error or ForgeError(failed), forge=forge, started=started)
+            await self._retry(delivery, event, error or ForgeError(failed), forge=forge, started=started)
             return
         state = "failed" if failed else "done"
-        self._finish(delivery, event, failed or outcome, started, state=state, forge=forge, batch=size)
+        await self._finish(delivery, event, failed or outcome, started, state=state, forge=forge, batch=size)
 
-    def _finish(self, delivery, event, outcome, started, state="done", forge=None, batch=1) -> None:
-        self.store.finish(delivery.id, outcome, state)
+    async def _finish(self, delivery, event, outcome, started, state="done", forge=None, batch=1) -> None:
+        await self.store.finish(delivery.id, outcome, state)
+        if self.metrics is not None and state == "done" and outcome and "dod " in outcome:
+            self.metrics.verdict_seconds.observe(max(0.0, time.time() - delivery.received_at))
         self.processed += 1
         audit.record(
             delivery.id.rsplit(":", 1)[-1], delivery.forge, event, outcome,
@@ -331,13 +414,13 @@ class Worker:
             batch=batch, attempts=delivery.attempts,
         )
 
-    def _retry(self, delivery, event, error, forge=None, started=None) -> None:
+    async def _retry(self, delivery, event, error, forge=None, started=None) -> None:
         """Back to the queue with backoff; failed when the forge refuses (after a few tries) or when
         the delivery is older than the redelivery memory (DELIVERY_TTL_HOURS): never retried forever."""
         refused = not _transient(error) and delivery.attempts >= PERMANENT_ATTEMPTS
         if refused or time.time() - delivery.received_at > self.settings.delivery_ttl_hours * 3600:
             why = "failed" if refused else f"gave up after {delivery.attempts} attempts"
-            self._finish(delivery, event, f"{why}: {error}", time.perf_counter() if started is None else started,
+            await self._finish(delivery, event, f"{why}: {error}", time.perf_counter() if started is None else started,
                          state="failed", forge=forge)
             return
         base, cap = self.settings.retry_base_seconds, self.settings.retry_max_seconds
@@ -346,7 +429,6 @@ class Worker:
             # never before the forge said (asking during a rate limit can get the app banned), even
             # when that is longer than RETRY_MAX_SECONDS; GitHub's primary limits reset hourly
             delay = max(delay, min(error.retry_after, MAX_FORGE_WAIT))
-        self.store.retry(delivery.id, delay, f"retry in {delay:.1f}s: {error}")
-        self.store.new_work.set()  # the loop may be sleeping longer than this delay
+        await self.store.retry(delivery.id, delay, f"retry in {delay:.1f}s: {error}")
         audit.record(delivery.id.rsplit(":", 1)[-1], delivery.forge, event, f"retry in {delay:.1f}s: {error}",
                      api_calls=forge.calls if forge else 0, attempts=delivery.attempts)
