@@ -24,12 +24,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
         "serve", help="run the webhook server and its workers",
-        description="Run the webhook server (POST /webhooks/github, /webhooks/forgejo[/NAME], GET /healthz, /metrics).",
+        description="Run the webhook server (POST /webhooks/github, /webhooks/forgejo[/NAME]; GET /healthz, "
+        "/readyz, /metrics in Prometheus' format, /metrics.json).",
         epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--role", choices=["all", "web", "worker"], default="all",
-                       help="all (default): one process does everything; web / worker: split them over two "
-                       "processes on one host sharing DATABASE_PATH")
+                       help="all (default): one process does everything; web / worker: split them over "
+                       "processes sharing the store (DATABASE_PATH on one host, or REDIS_URL anywhere); a worker "
+                       "binds no web port (METRICS_PORT: its /metrics, /healthz, /readyz)")
     check = sub.add_parser(
         "check", help="evaluate a live pull request and print the verdict; posts nothing",
         description="Dry run: evaluate OWNER/REPO#N (or a PR URL) with GITHUB_TOKEN (GitHub) or the "

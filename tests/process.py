@@ -39,7 +39,8 @@ def free_port() -> int:
 class BotProcess(WebhookClient):
     """``nexus-bot serve`` in a child process, with its database and its log in ``workdir``."""
 
-    def __init__(self, workdir: Path, *, github=None, **env: object):
+    def __init__(self, workdir: Path, *, github=None, role: str = "all", **env: object):
+        self.role = role
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -63,6 +64,9 @@ class BotProcess(WebhookClient):
                 GITHUB_API_URL=github.url,
             )
         self.env.update({k: str(v) for k, v in env.items()})
+        if role == "worker":  # no web port: its probes are on METRICS_PORT
+            self.env.setdefault("METRICS_PORT", str(free_port()))
+            self.url = f"http://127.0.0.1:{self.env['METRICS_PORT']}"
         self.proc: subprocess.Popen | None = None
         self.starts = 0
         self._session: aiohttp.ClientSession | None = None
@@ -81,7 +85,7 @@ class BotProcess(WebhookClient):
             log.flush()
             # cwd: the work directory, so no .env of the checkout is read
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve"], cwd=self.workdir, env=env,
+                [sys.executable, "-m", "bot", "serve", "--role", self.role], cwd=self.workdir, env=env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             )
         self.starts += 1
@@ -155,8 +159,8 @@ class BotProcess(WebhookClient):
         while True:
             assert self.running, f"the bot died:\n{self.log()[-3000:]}"
             status, data = await self.health()
-            queue = data.get("queue", {})
-            if status == 200 and not queue.get("queued") and not queue.get("working"):
+            queue = data.get("queue")  # None while the store does not answer
+            if status == 200 and queue is not None and not queue.get("queued") and not queue.get("working"):
                 return queue
             if time.monotonic() > deadline:
                 raise TimeoutError(f"queue not drained within {timeout}s: {queue}\n{self.log()[-3000:]}")

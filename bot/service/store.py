@@ -95,7 +95,7 @@ class Store(Protocol):
 
     async def recall(self, key: str) -> str | None: ...
 
-    async def take_write(self, account: str, per_minute: int) -> float:
+    async def take_write(self, account: str, per_minute: int, window: float = 60.0) -> float:
         """A place for one write of ``account`` in the current minute, shared by every process using
         this store: 0 when taken (the write is counted), else the seconds until one frees up."""
 
@@ -104,6 +104,9 @@ class Store(Protocol):
 
     async def quotas(self) -> dict[str, tuple[int, int, float]]:
         """Every account's last seen quota: (remaining, limit, reset time)."""
+
+    def is_outage(self, error: BaseException) -> bool:
+        """Whether ``error`` is the store being unreachable (the work is retried, not failed)."""
 
     async def ping(self) -> bool:
         """Whether the store answers (readiness)."""

@@ -25,7 +25,9 @@ import time
 
 import orjson
 import redis.asyncio as redis
-from redis.exceptions import ResponseError
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import BusyLoadingError, ConnectionError as RedisConnectionError, ResponseError, TimeoutError as RedisTimeoutError
 
 from .store import Delivery, pack, unpack
 
@@ -66,17 +68,17 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
 
-# KEYS: the account's window. ARGV: now, per minute, a unique member. 0, or seconds to wait.
+# KEYS: the account's window. ARGV: now, writes per window, a unique member, window. 0, or seconds to wait.
 TAKE_WRITE = """
-local now = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60)
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('EXPIRE', KEYS[1], 61)
+  redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
   return '0'
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tostring(tonumber(oldest[2]) + 60 - now)
+return tostring(tonumber(oldest[2]) + window - now)
 """
 
 UNLOCK = """
@@ -99,8 +101,11 @@ class RedisStore:
                  timeout: float = 5.0):
         """``consumer``: this process's name in the consumer group (unique per process)."""
         self.url = url
+        # a connection Redis closed (a restart, a failover) is replaced and the command sent again
         self.redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                          health_check_interval=30)
+                                          health_check_interval=30,
+                                          retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+                                          retry_on_error=[RedisConnectionError, RedisTimeoutError])
         self.consumer = consumer
         self.lease_ms = int(lease_seconds * 1000)
         self.ttl = int(ttl_seconds)
@@ -116,6 +121,9 @@ class RedisStore:
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+    def is_outage(self, error: BaseException) -> bool:
+        return isinstance(error, (RedisConnectionError, RedisTimeoutError, BusyLoadingError))
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
@@ -157,6 +165,14 @@ class RedisStore:
         return 0
 
     async def claim(self, limit: int = 100) -> list[Delivery]:
+        try:
+            return await self._claim(limit)
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc):  # Redis came back without its data: the group is made again
+                self._group = False
+            raise
+
+    async def _claim(self, limit: int) -> list[Delivery]:
         await self._ensure_group()
         await self._move_due(keys=[DELAYED, QUEUE], args=[repr(time.time()), limit])
         entries, self._ready = self._ready[:limit], self._ready[limit:]
@@ -208,8 +224,13 @@ class RedisStore:
             timeout = min(timeout, max(0.0, due - time.time()))
         if timeout <= 0.001 or self._ready:
             return
-        read = await self.redis.xreadgroup(GROUP, self.consumer, {QUEUE: ">"}, count=50,
-                                           block=max(1, int(timeout * 1000)))
+        try:
+            read = await self.redis.xreadgroup(GROUP, self.consumer, {QUEUE: ">"}, count=50,
+                                               block=max(1, int(timeout * 1000)))
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc):
+                self._group = False
+            raise
         self._ready += [(e, f) for _, stream in read or () for e, f in stream]
 
     async def touch(self, delivery_ids: list[str]) -> None:
@@ -256,10 +277,11 @@ class RedisStore:
                 pipe.xadd(QUEUE, {"id": did})
             await pipe.execute()
 
-    async def take_write(self, account: str, per_minute: int) -> float:
+    async def take_write(self, account: str, per_minute: int, window: float = 60.0) -> float:
         self._writes += 1
         member = f"{self.consumer}:{self._writes}"
-        wait = await self._take_write(keys=[f"{P}writes:{account}"], args=[repr(time.time()), per_minute, member])
+        wait = await self._take_write(keys=[f"{P}writes:{account}"],
+                                      args=[repr(time.time()), per_minute, member, repr(window)])
         return float(wait)
 
     async def share_quota(self, account: str, remaining: int, limit: int, reset: float) -> None:

@@ -108,19 +108,22 @@ class SqliteStore:
         except asyncio.TimeoutError:
             pass
 
+    def is_outage(self, error: BaseException) -> bool:
+        return isinstance(error, sqlite3.OperationalError)  # locked, disk full, I/O error
+
     async def ping(self) -> bool:
         self.db.execute("SELECT 1").fetchone()
         return True
 
-    async def take_write(self, account: str, per_minute: int) -> float:
+    async def take_write(self, account: str, per_minute: int, window: float = 60.0) -> float:
         now = time.monotonic()
-        window = self._writes.setdefault(account, collections.deque())
-        while window and window[0] <= now - 60:
-            window.popleft()
-        if len(window) < per_minute:
-            window.append(now)
+        taken = self._writes.setdefault(account, collections.deque())
+        while taken and taken[0] <= now - window:
+            taken.popleft()
+        if len(taken) < per_minute:
+            taken.append(now)
             return 0.0
-        return window[0] + 60 - now
+        return taken[0] + window - now
 
     async def share_quota(self, account: str, remaining: int, limit: int, reset: float) -> None:
         self._quotas[account] = (remaining, limit, reset)

@@ -13,7 +13,6 @@ import time
 import orjson
 import simdjson
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..forges.base import Webhooks
 from ..forges.forgejo_webhooks import WEBHOOKS as FORGEJO
@@ -28,6 +27,7 @@ from .store import Store
 log = logging.getLogger("nexus.web")
 
 KEPT_HEADERS = ("content-type", "user-agent")
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"  # the text format every Prometheus 2.x and 3.x scrapes
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
@@ -215,7 +215,7 @@ async def prometheus(request: web.Request) -> web.Response:
         metrics.queue_oldest.set(await asyncio.wait_for(store.oldest_age(), 2.0))
     except Exception as exc:  # the rest is still worth scraping
         log.warning("queue state unavailable for /metrics: %s", str(exc)[:200])
-    return web.Response(body=metrics.text(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=metrics.text(), headers={"Content-Type": PROMETHEUS_TEXT})
 
 
 async def metrics_json(request: web.Request) -> web.Response:

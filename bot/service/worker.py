@@ -332,6 +332,9 @@ class Worker:
         except asyncio.CancelledError:  # also while waiting for a slot, where _process never ran
             await asyncio.shield(self.store.release([d.id for _, d in batch.items]))
             raise
+        except Exception:  # the store failing under it: the work is not lost, only not this process's
+            log.exception("batch %s could not run; its deliveries are handed back", batch.key)
+            await self._abandon(batch)
         finally:
             if locked:
                 try:
@@ -343,13 +346,30 @@ class Worker:
             if nxt is not None and nxt.due and not self.stopping:
                 self._launch(batch.key)
 
+    async def _abandon(self, batch: Batch) -> None:
+        """Stop holding ``batch``'s deliveries: handed back when the store answers, else their leases
+        lapse (no longer renewed) and any process takes them over, or the restart recovers them."""
+        for _, delivery in batch.items:
+            self.shares.pop(delivery.id, None)
+            self.failed_shares.pop(delivery.id, None)
+        self._room.set()
+        try:
+            await self.store.release([d.id for _, d in batch.items])
+        except Exception as exc:
+            log.error("could not hand back %d deliveries (%s): taken over when their lease expires",
+                      len(batch.items), str(exc)[:200])
+
     async def _lock(self, key: tuple) -> bool:
         """The entity's lock, waiting while another process evaluates it: that evaluation read the state
         before these events, so this one must follow it, not run beside it. False when stopping."""
         name, pause = _lock_key(key), 0.02
         while not self.stopping:
-            if await self.store.lock(name, self.owner, self.settings.lease_seconds):
-                return True
+            try:
+                if await self.store.lock(name, self.owner, self.settings.lease_seconds):
+                    return True
+            except Exception as exc:  # the store is down: wait for it like for another process
+                log.error("could not lock %s: %s", name, str(exc)[:200])
+                pause = 0.5
             self.lock_waits += 1
             if self.metrics is not None:
                 self.metrics.lock_waits.inc()
@@ -373,6 +393,12 @@ class Worker:
             await asyncio.shield(self.store.release([d.id for _, d in batch.items]))
             raise
         except Exception as exc:
+            if self.store.is_outage(exc):  # not the work's fault: it is done again when the store is back
+                log.error("batch %s: the store failed: %s", batch.key, str(exc)[:200])
+                for event, delivery in batch.items:
+                    await self._share_done(delivery, event, None, ForgeError(f"store unavailable: {exc}"), started,
+                                           forge, len(events))
+                return
             log.exception("batch %s failed", batch.key)
             outcome = f"error: {type(exc).__name__}: {exc}"
             for event, delivery in batch.items:
@@ -402,7 +428,11 @@ class Worker:
         await self._finish(delivery, event, failed or outcome, started, state=state, forge=forge, batch=size)
 
     async def _finish(self, delivery, event, outcome, started, state="done", forge=None, batch=1) -> None:
-        await self.store.finish(delivery.id, outcome, state)
+        try:
+            await self.store.finish(delivery.id, outcome, state)
+        except Exception as exc:  # redone after its lease (or the restart): every write converges
+            log.error("could not record that %s is %s (%s): it will be done again", delivery.id, state, str(exc)[:200])
+            return
         if self.metrics is not None and state == "done" and outcome and "dod " in outcome:
             self.metrics.verdict_seconds.observe(max(0.0, time.time() - delivery.received_at))
         self.processed += 1
@@ -429,6 +459,11 @@ class Worker:
             # never before the forge said (asking during a rate limit can get the app banned), even
             # when that is longer than RETRY_MAX_SECONDS; GitHub's primary limits reset hourly
             delay = max(delay, min(error.retry_after, MAX_FORGE_WAIT))
-        await self.store.retry(delivery.id, delay, f"retry in {delay:.1f}s: {error}")
+        try:
+            await self.store.retry(delivery.id, delay, f"retry in {delay:.1f}s: {error}")
+        except Exception as exc:
+            log.error("could not put %s back in the queue (%s): taken over when its lease expires", delivery.id,
+                      str(exc)[:200])
+            return
         audit.record(delivery.id.rsplit(":", 1)[-1], delivery.forge, event, f"retry in {delay:.1f}s: {error}",
                      api_calls=forge.calls if forge else 0, attempts=delivery.attempts)

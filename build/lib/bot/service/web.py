@@ -13,7 +13,6 @@ import time
 import orjson
 import simdjson
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..forges.base import Webhooks
 from ..forges.forgejo_webhooks import WEBHOOKS as FORGEJO
@@ -28,6 +27,7 @@ from .store import Store
 log = logging.getLogger("nexus.web")
 
 KEPT_HEADERS = ("content-type", "user-agent")
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"  # the text format every Prometheus 2.x and 3.x scrapes
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
@@ -36,6 +36,7 @@ WORKER = web.AppKey("worker", object)
 SERVICES = web.AppKey("services", object)
 BUDGET = web.AppKey("budget", UnverifiedBytes)
 METRICS = web.AppKey("metrics", Metrics)
+OUTCOME = web.RequestKey("outcome", str)  # a delivery's outcome when its status does not say it (ignored)
 
 
 def _first_name(request: web.Request, names: tuple[str, ...]) -> str | None:
@@ -91,7 +92,7 @@ async def receive(request: web.Request, edge: Webhooks, secret: bytes | None, in
     started = time.perf_counter()
     response = await _receive(request, edge, secret, instance)
     event = _first(request, edge.event_headers)
-    outcome = request.get("outcome") or {202: "accepted", 200: "duplicate"}.get(response.status, "rejected")
+    outcome = request.get(OUTCOME) or {202: "accepted", 200: "duplicate"}.get(response.status, "rejected")
     metrics: Metrics = request.app[METRICS]
     metrics.deliveries.labels(edge.forge, event if event in edge.events else "other", outcome).inc()
     metrics.accept_seconds.observe(time.perf_counter() - started)
@@ -132,7 +133,7 @@ async def _receive(request: web.Request, edge: Webhooks, secret: bytes | None, i
         return _error(400, f"missing {edge.event_headers[0]} header")
     if event not in edge.events:  # signed, well formed, and of no use to the bot: a success, not a failed delivery
         stats.counts["ignored"] += 1
-        request["outcome"] = "ignored"
+        request[OUTCOME] = "ignored"
         return _json({"ignored": f"nexus-bot does not handle {event[:60]!r} events; you may unsubscribe them"}, 200)
     delivery = _first(request, edge.delivery_headers)
     if not delivery:
@@ -214,7 +215,7 @@ async def prometheus(request: web.Request) -> web.Response:
         metrics.queue_oldest.set(await asyncio.wait_for(store.oldest_age(), 2.0))
     except Exception as exc:  # the rest is still worth scraping
         log.warning("queue state unavailable for /metrics: %s", str(exc)[:200])
-    return web.Response(body=metrics.text(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=metrics.text(), headers={"Content-Type": PROMETHEUS_TEXT})
 
 
 async def metrics_json(request: web.Request) -> web.Response:
