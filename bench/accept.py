@@ -4,7 +4,8 @@ same load on Probot's webhook layer (``@octokit/webhooks`` 14 on Node) in the sa
 
 The server under test is pinned to CPU 0 (``taskset``), wrk to CPU 1. nexus-bot runs as it does in
 production (``nexus-bot serve``: web layer and workers in one process; no forge is configured here, so
-the workers only parse and record each delivery).
+the workers only parse and record each delivery). The same again with ``REDIS_URL``: the store is a
+redis-server (AOF, everysec) on CPU 1, beside wrk.
 """
 
 from __future__ import annotations
@@ -63,22 +64,43 @@ def wrk(port: int, seconds: int, connections: int = 16) -> dict:
     }
 
 
-def run_nexus(seconds: int, role: str = "all") -> dict:
+def start_redis(tmp: str) -> tuple[subprocess.Popen, str]:
+    """A redis-server with the AOF the README advises (everysec), on CPU 1 beside wrk."""
+    port = free_port()
+    proc = subprocess.Popen(["taskset", "-c", "1", "redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--dir", tmp, "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def run_nexus(seconds: int, role: str = "all", redis: bool = False) -> dict:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "WEBHOOK_SECRET": SECRET, "PORT": str(port), "HOST": "127.0.0.1",
                "DATABASE_PATH": f"{tmp}/bench.sqlite3", "LOG_LEVEL": "warn"}
+        server = None
+        if redis:
+            server, env["REDIS_URL"] = start_redis(tmp)
         proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "bot", "serve", "--role", role], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_up(f"http://127.0.0.1:{port}/healthz")
             wrk(port, 2)  # warm-up
             result = wrk(port, seconds)
-            stats = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics"))
+            stats = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics.json"))
             result["server_accept_p99_ms"] = stats["accept"].get("p99_ms")
         finally:
             proc.terminate()
             proc.wait(30)
+            if server is not None:
+                server.terminate()
+                server.wait(30)
     return result
 
 
@@ -105,11 +127,13 @@ def main(seconds: int = 10) -> dict:
     results = {
         "nexus-bot serve (web + workers)": run_nexus(seconds),
         "nexus-bot serve --role web": run_nexus(seconds, "web"),
+        "nexus-bot serve, Redis": run_nexus(seconds, redis=True) if shutil.which("redis-server") else None,
+        "nexus-bot serve --role web, Redis": run_nexus(seconds, "web", redis=True) if shutil.which("redis-server") else None,
         "probot (@octokit/webhooks 14)": run_probot(seconds),
     }
     for name, r in results.items():
         if r:
-            print(f"{name:<34} {r['accepted_per_s']:>7}/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms"
+            print(f"{name:<36} {r['accepted_per_s']:>7}/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms"
                   f"  non-2xx {r['non_2xx']}")
     return results
 

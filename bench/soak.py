@@ -1,4 +1,7 @@
-"""Soak: 5,000 signed webhooks at a steady 500/s against one bot process with a fake GitHub.
+"""Soak: 5,000 signed webhooks at a steady 500/s against one bot process with a fake GitHub, once on
+the SQLite file and once on a redis-server (AOF everysec); NEXUS_SOAK_STORES picks them. The write
+budget is off (WRITES_PER_MINUTE=0): 10 s of this would be far more than GitHub lets one installation
+write in a minute, and what is measured here is the processing (bench/orgday measures the pacing).
 
 Reports accepted/s, p50/p95/p99 time to accept (as the sender saw it, and inside the bot), time to
 finish all work, lost events (accepted but never processed, or a PR without its check run), the
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import sys
 import tempfile
@@ -25,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fakes.github import FakeGitHub  # noqa: E402
 from tests.process import BotProcess  # noqa: E402
+from tests.redis_server import RedisServer  # noqa: E402
 
 REPO = "org/app"
 JOBS = ["tests", "lint", "unit-tests", "coverage / backend", "security audit", "deploy staging (smoke)"]
@@ -90,15 +95,16 @@ def rss_peak_mb(pid: int) -> float:
     return float("nan")
 
 
-async def soak(total: int = 5000, rate: float = 500.0, prs: int = 250) -> dict:
+async def soak(total: int = 5000, rate: float = 500.0, prs: int = 250, redis: bool = False) -> dict:
     random.seed(7)
     fake = FakeGitHub(strict=False)  # responses are checked against GitHub's schema in the tests, not here
     await fake.start()
     fake.set_team("org", "backend", ["bob", "dana"])
     fake.set_team("org", "frontend", ["carol"])
     workdir = Path(tempfile.mkdtemp(prefix="nexus-soak-"))
+    server = await RedisServer(workdir / "redis", fsync="everysec").start() if redis else None
     bot = BotProcess(workdir, github=fake, LOG_LEVEL="warn", COALESCE_SECONDS="2", RETRY_BASE_SECONDS="1",
-                     RETRY_MAX_SECONDS="30")
+                     RETRY_MAX_SECONDS="30", WRITES_PER_MINUTE="0", **({"REDIS_URL": server.url} if server else {}))
     await bot.start()
     order = plan(fake, total, prs)
     latencies: list[float] = []
@@ -134,11 +140,11 @@ async def soak(total: int = 5000, rate: float = 500.0, prs: int = 250) -> dict:
     sent_in = time.perf_counter() - started
     await bot.settle(timeout=600)
     finished_in = time.perf_counter() - started
-    _, metrics = await bot.get("/metrics")
+    _, metrics = await bot.get("/metrics.json")
     peak = rss_peak_mb(bot.proc.pid)
     sampler.cancel()
     await bot.kill(15)
-    states = bot.deliveries()
+    states = server.deliveries() if server else bot.deliveries()
     unprocessed = [d for d in accepted if states.get(d, ("missing",))[0] not in ("done",)]
     without_check = [n for n in range(1, prs + 1) if not fake.check_runs_for(REPO, fake._pull(REPO, n).head_sha, "Nexus DoD")]
     latencies.sort()
@@ -157,12 +163,20 @@ async def soak(total: int = 5000, rate: float = 500.0, prs: int = 250) -> dict:
         "forge_requests": len(fake.requests), "forge_charged": fake.charged,
     }
     await bot.close()
+    if server:
+        await server.stop()
     await fake.stop()
+    result["store"] = "redis" if redis else "sqlite"
     return result
 
 
-def main(total: int = 5000) -> dict:
-    r = asyncio.run(soak(total))
+def main(total: int = 5000) -> list[dict]:
+    stores = os.environ.get("NEXUS_SOAK_STORES", "sqlite redis").split()
+    return [report(asyncio.run(soak(total, redis=store == "redis"))) for store in stores]
+
+
+def report(r: dict) -> dict:
+    print(f"== {r['store']}")
     print(f"sent {r['sent']} in {r['send_seconds']} s ({r['accepted_per_s']} accepted/s), statuses {r['statuses']}")
     print(f"accept (sender) p50 {r['accept_ms_client']['p50']} ms, p95 {r['accept_ms_client']['p95']} ms, "
           f"p99 {r['accept_ms_client']['p99']} ms; inside the bot {r['accept_ms_server']}")

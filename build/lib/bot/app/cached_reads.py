@@ -21,6 +21,7 @@ T = TypeVar("T")
 
 class CachedReads:
     def __init__(self, org_config: tuple[str, str], files_ttl: float = 60.0, membership_ttl: float | None = None,
+                 missing_ttl: float = 3600.0,
                  *, memory: Memory | None = None, org_ttl: float = 300.0, org_locations: dict[str, Location] | None = None,
                  org_from_repositories: bool = True, org_location: Location = Location()):
         self.orgs = OrgConfigs(org_config, memory, org_ttl, org_locations, org_from_repositories, org_location)
@@ -30,10 +31,14 @@ class CachedReads:
         self._members: TTLCache = TTLCache(maxsize=4096, ttl=max(ttl, 0.001))
         self._commits: TTLCache = TTLCache(maxsize=4096, ttl=120)
         self._configs: TTLCache = TTLCache(maxsize=1024, ttl=files_ttl)
+        # a file that is not there: GitHub charges its 404 (a file that is there is re-read for free, a
+        # 304), so its absence is kept longer; a push that adds it drops this at once (``forget``)
+        self._missing: TTLCache = TTLCache(maxsize=16384, ttl=max(missing_ttl, files_ttl, 0.001))
         self._inflight: dict[tuple, asyncio.Future] = {}
         self._names = {id(self._files): "files", id(self._members): "members", id(self._commits): "commits",
                        id(self._configs): "configs"}
         self.by_cache: dict[str, list[int]] = {name: [0, 0] for name in self._names.values()}  # [hits, misses]
+        self.by_cache["missing"] = [0, 0]  # reads of a file known to be missing, saved
         self.hits = 0
         self.misses = 0
 
@@ -67,9 +72,13 @@ class CachedReads:
     async def _first_file(self, forge: Forge, where: str, repo: str, ref: str, paths: tuple[str, ...]) -> tuple[str, str] | None:
         async def fetch() -> tuple[str, str] | None:
             for path in paths:
+                if (where, repo, ref, path) in self._missing:
+                    self.by_cache["missing"][0] += 1
+                    continue
                 text = await forge.file_at(repo, path, ref)
                 if text is not None:
                     return path, text
+                self._missing[(where, repo, ref, path)] = True
             return None
 
         return await self._cached(self._files, (where, repo, ref, paths), fetch)
@@ -129,8 +138,9 @@ class CachedReads:
         owner = repo.split("/", 1)[0]
         if self.orgs.is_config_repo(where, repo):
             self.orgs.forget(where, owner)
-        for key in [k for k in list(self._files.keys()) if k[0] == where and k[1] == repo]:
-            self._files.pop(key, None)
+        for cache in (self._files, self._missing):
+            for key in [k for k in list(cache.keys()) if k[0] == where and k[1] == repo]:
+                cache.pop(key, None)
 
     async def codeowners(self, forge: Forge, where: str, repo: str, ref: str) -> CodeOwners | None:
         """The repository's CODEOWNERS on ``ref``, read in the forge's syntax."""

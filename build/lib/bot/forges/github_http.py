@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any, Mapping
 
 import httpx
+import lz4.block
 import orjson
 from cachetools import LRUCache
 from githubkit import GitHub
@@ -36,7 +37,9 @@ log = logging.getLogger("nexus.github")
 
 API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
-ETAG_CACHE_BYTES = 8 * 1024 * 1024  # per installation: the bodies behind the ETags of conditional reads
+# per installation: the bodies behind the ETags of conditional reads, lz4-compressed (~5x smaller). An
+# organisation of 300 active repositories needs tens of MB of them, or its re-reads are charged again
+ETAG_CACHE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -186,13 +189,13 @@ class ConditionalReads:
             self._etags.pop(key, None)
             return None, None
         if response.status_code == 304 and cached:
-            return orjson.loads(cached[1]), cached[2]
+            return orjson.loads(lz4.block.decompress(cached[1])), cached[2]
         raw = response.content
         data = orjson.loads(raw)
         next_url = response.raw_response.links.get("next", {}).get("url")
         etag = response.headers.get("etag")
         if etag and len(raw) < ETAG_CACHE_BYTES // 8:
-            self._etags[key] = (etag, raw, next_url)
+            self._etags[key] = (etag, lz4.block.compress(raw), next_url)
         return data, next_url
 
     async def _pages(self, url: str, params: Mapping[str, Any] | None = None, *, key: str | None = None,

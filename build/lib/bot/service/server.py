@@ -87,7 +87,8 @@ def build(settings: Settings, store: Store | None = None, name: str | None = Non
     name = name or process_name()
     work_store = open_store(settings, name)
     metrics = Metrics()
-    reads = CachedReads(source, memory=work_store, org_ttl=settings.org_config_ttl_seconds,
+    reads = CachedReads(source, settings.config_ttl_seconds, missing_ttl=settings.config_missing_ttl_seconds,
+                        memory=work_store, org_ttl=settings.org_config_ttl_seconds,
                         org_location=Location(settings.org_config_repo, settings.org_config_path),
                         org_locations={i.name: Location(i.org_config_repo, i.org_config_path) for i in settings.forgejo})
     reads.orgs.observe = metrics

@@ -66,6 +66,8 @@ DOCUMENTED = [
     ("NEXUS_CONFIG", "the organisation config when an owner has none in a repository (default: the embedded config/dod.yml)"),
     ("ORG_CONFIG_REPO", "the repository of an owner holding its organisation config (default .github)"),
     ("ORG_CONFIG_PATH", "the organisation config's path in it, on its default branch (default nexus.yml)"),
+    ("CONFIG_TTL_SECONDS", "re-read a repository's nexus.yml and CODEOWNERS this often; a push changing them applies at once (default 300)"),
+    ("CONFIG_MISSING_TTL_SECONDS", "and a file found missing is asked for again after this; a push adding it applies at once (default 3600)"),
     ("ORG_CONFIG_TTL_SECONDS", "re-read an unchanged organisation config this often; a push changing it applies at once (default 300)"),
     ("WORKERS", "concurrent evaluations (default 4)"),
     ("COALESCE_SECONDS", "events for one PR/issue within this window give one evaluation (default 2)"),
@@ -114,6 +116,8 @@ class Settings:
     org_config_repo: str = ".github"
     org_config_path: str = "nexus.yml"
     org_config_ttl_seconds: float = 300.0
+    config_ttl_seconds: float = 300.0
+    config_missing_ttl_seconds: float = 3600.0
     workers: int = 4
     coalesce_seconds: float = 2.0
     delivery_ttl_hours: float = 24.0
@@ -191,6 +195,8 @@ class Settings:
             org_config_repo=org_repo,
             org_config_path=org_path,
             org_config_ttl_seconds=number("ORG_CONFIG_TTL_SECONDS", 300.0, float),
+            config_ttl_seconds=number("CONFIG_TTL_SECONDS", 300.0, float),
+            config_missing_ttl_seconds=number("CONFIG_MISSING_TTL_SECONDS", 3600.0, float),
             workers=max(1, number("WORKERS", 4)),
             coalesce_seconds=number("COALESCE_SECONDS", 2.0, float),
             delivery_ttl_hours=number("DELIVERY_TTL_HOURS", 24.0, float),
