@@ -441,6 +441,9 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge):
     pr = await forge.pull_request(REPO, 7)
     await forge.issue(REPO, 3)
     await forge.file_at(REPO, "README.md", "main")
+    fake_github.set_file(REPO, "main", ".github/CODEOWNERS", "* @org/backend")
+    assert await forge.files_present(REPO, "main", (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS",
+                                                    "README.md")) == {".github/CODEOWNERS", "README.md"}
     await forge.pulls_for_commit(REPO, pr.head_sha)
     await forge.team_members("org", "backend")
     await forge.permission(REPO, "bob")
@@ -456,3 +459,18 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge):
     # /user: token mode only; the manifest conversion: the /setup flow (tests/test_e2e_operators.py)
     assert fake_github.strict and served == fake_github.endpoints() - {
         ("GET", "/user"), ("POST", "/app-manifests/{code}/conversions")}
+
+
+async def test_files_not_there_cost_no_404_once_the_trees_are_known(fake_github, forge):
+    """GitHub charges a 404 and not a 304: the trees say which files exist, and re-reading unchanged
+    trees is free, so probing for absent config and CODEOWNERS files costs nothing after the first time."""
+    fake_github.set_file(REPO, "main", ".github/nexus.yml", "items: []")
+    paths = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS", ".github/nexus.yml")
+    assert await forge.files_present(REPO, "main", paths) == {".github/nexus.yml"}
+    charged = fake_github.charged
+    assert await forge.files_present(REPO, "main", paths) == {".github/nexus.yml"}
+    assert fake_github.charged == charged  # both trees answered 304
+    fake_github.set_file(REPO, "main", "CODEOWNERS", "* @org/a")  # the branch moved
+    assert await forge.files_present(REPO, "main", paths) == {".github/nexus.yml", "CODEOWNERS"}
+    assert await forge.files_present(REPO, "", paths) is None  # the default branch: asked file by file
+

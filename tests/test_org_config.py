@@ -21,6 +21,9 @@ class Files:
     def __init__(self, text: str | None = None, error: ForgeError | None = None):
         self.text, self.error, self.reads = text, error, []
 
+    async def files_present(self, repo: str, ref: str, paths: tuple[str, ...]) -> set[str] | None:
+        return None
+
     async def file_at(self, repo: str, path: str, ref: str) -> str | None:
         self.reads.append((repo, path, ref))
         if self.error:

@@ -199,6 +199,7 @@ class FakeGitHub:
         self.check_runs: dict[int, dict] = {}
         self.statuses: dict[tuple[str, str], list[dict]] = {}
         self.contents: dict[tuple[str, str, str], str] = {}
+        self._trees: dict[tuple[str, str], tuple[str, str]] = {}  # (repo, tree sha) -> (ref, directory/)
         self.teams: dict[tuple[str, str], list[str]] = {}
         self.permissions: dict[tuple[str, str], str] = {}
         self.cross_references: dict[tuple[str, int], list[tuple[str, int]]] = {}
@@ -922,6 +923,7 @@ class FakeGitHub:
             ("PATCH", f"{r}/labels/{{name}}", self._update_label, M.ReposOwnerRepoLabelsNamePatchBody, M.Label),
             ("GET", f"{r}/issues/{{number}}/timeline", self._get_timeline, None, list[M.TimelineCrossReferencedEvent]),
             ("GET", f"{r}/contents/{{path:.+}}", self._get_contents, None, M.ContentFile),
+            ("GET", f"{r}/git/trees/{{tree_sha}}", self._get_tree, None, M.GitTree),
             ("GET", f"{r}/collaborators/{{user}}/permission", self._get_permission, None,
              M.RepositoryCollaboratorPermission),
             ("GET", "/orgs/{org}/teams/{slug}/members", self._get_team_members, None, list[M.SimpleUser]),
@@ -1160,6 +1162,31 @@ class FakeGitHub:
             "download_url": f"https://raw.githubusercontent.com/{repo}/{ref}/{path}",
             "_links": {"self": url, "git": git, "html": html},
         })
+
+    async def _get_tree(self, request):
+        """A tree of the files set with ``set_file``: the root by a branch name, a subtree by its sha."""
+        repo, key = self._repo(request), request.match_info["tree_sha"]
+        ref, base = self._trees.get((repo, key), (key, ""))
+        entries: dict[str, tuple[str, str, int | None]] = {}  # name -> (type, sha, size)
+        for (r, rf, path), text in sorted(self.contents.items()):
+            if r != repo or rf != ref or not path.startswith(base):
+                continue
+            head, sep, _ = path[len(base):].partition("/")
+            if sep:
+                below = sorted((p, t) for (r2, rf2, p), t in self.contents.items()
+                               if r2 == repo and rf2 == ref and p.startswith(base + head + "/"))
+                sha = hashlib.sha1(repr(below).encode()).hexdigest()
+                self._trees[(repo, sha)] = (ref, base + head + "/")
+                entries[head] = ("tree", sha, None)
+            else:
+                raw = text.encode()
+                entries[head] = ("blob", hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest(), len(raw))
+        sha = hashlib.sha1(repr(sorted(entries.items())).encode()).hexdigest()
+        api = f"https://api.github.com/repos/{repo}/git"
+        tree = [{"path": name, "mode": "040000" if kind == "tree" else "100644", "type": kind, "sha": s,
+                 **({"size": size} if size is not None else {}),
+                 "url": f"{api}/{'trees' if kind == 'tree' else 'blobs'}/{s}"} for name, (kind, s, size) in entries.items()]
+        return web.json_response({"sha": sha, "url": f"{api}/trees/{sha}", "truncated": False, "tree": tree})
 
     async def _get_permission(self, request):
         repo, user = self._repo(request), request.match_info["user"]

@@ -71,7 +71,8 @@ class CachedReads:
 
     async def _first_file(self, forge: Forge, where: str, repo: str, ref: str, paths: tuple[str, ...]) -> tuple[str, str] | None:
         async def fetch() -> tuple[str, str] | None:
-            for path in paths:
+            present = await forge.files_present(repo, ref, paths)
+            for path in paths if present is None else [p for p in paths if p in present]:
                 if (where, repo, ref, path) in self._missing:
                     self.by_cache["missing"][0] += 1
                     continue

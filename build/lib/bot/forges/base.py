@@ -89,6 +89,11 @@ class Forge(Protocol):
     async def file_at(self, repo: str, path: str, ref: str) -> str | None:
         """The text of a file on a branch or commit ("": the default branch), None when it does not exist."""
 
+    async def files_present(self, repo: str, ref: str, paths: tuple[str, ...]) -> set[str] | None:
+        """Which of ``paths`` exist on ``ref``, when the forge can say so for free or nearly (None: ask
+        for each file). GitHub charges a 404 but not a 304: one conditional read of the trees spares
+        the probes of files that are not there."""
+
     async def pulls_for_commit(self, repo: str, sha: str) -> list[int]: ...
 
     async def timeline_references(self, repo: str, number: int, *, open_pulls_only: bool = False) -> list[tuple[str, int]]:

@@ -95,6 +95,10 @@ class ForgejoForge(ForgejoHttp):
         self._labels: TTLCache = TTLCache(maxsize=256, ttl=60)  # repo -> {name: id}, org labels included
         self._raw: LRUCache = LRUCache(maxsize=1024)  # (repo, path, ref) -> (ETag, text) of files read
 
+    async def files_present(self, repo: str, ref: str, paths: tuple[str, ...]) -> set[str] | None:
+        """Forgejo charges nothing for a 404: each file is asked for."""
+        return None
+
     def read_codeowners(self, text: str) -> CodeOwners | None:
         """Forgejo's syntax: anchored regular expressions, every matching line applies."""
         return _codeowners(text) if text.strip() else None

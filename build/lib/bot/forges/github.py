@@ -225,6 +225,29 @@ class GitHubForge(ConditionalReads):
             return None
         return base64.b64decode(data["content"]).decode("utf-8", errors="replace")
 
+    async def files_present(self, repo: str, ref: str, paths: tuple[str, ...]) -> set[str] | None:
+        """From the git trees: the root tree of ``ref`` (a conditional read, free while the branch has
+        not moved) and the subtrees the paths go through (addressed by their sha: free once read)."""
+        if not ref or "/" in ref:  # the default branch, or a ref GitHub's path would not take as one segment
+            return None
+        root, _ = await self._get(f"/repos/{repo}/git/trees/{quote(ref, safe='')}", missing_ok=True)
+        if not isinstance(root, dict) or root.get("truncated"):
+            return None
+        present = set()
+        for path in paths:
+            tree, *dirs, name = [root, *path.split("/")]
+            for part in dirs:
+                entry = next((e for e in tree.get("tree", ()) if e.get("path") == part and e.get("type") == "tree"), None)
+                if entry is None:
+                    tree = None
+                    break
+                tree, _ = await self._get(f"/repos/{repo}/git/trees/{entry['sha']}")
+                if not isinstance(tree, dict) or tree.get("truncated"):
+                    return None
+            if tree is not None and any(e.get("path") == name and e.get("type") == "blob" for e in tree.get("tree", ())):
+                present.add(path)
+        return present
+
     async def pulls_for_commit(self, repo: str, sha: str) -> list[int]:
         pulls = await self._pages(f"/repos/{repo}/commits/{sha}/pulls", {"per_page": 100})
         return [p["number"] for p in pulls if p["state"] == "open"]
