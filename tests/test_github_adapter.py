@@ -472,5 +472,12 @@ async def test_files_not_there_cost_no_404_once_the_trees_are_known(fake_github,
     assert fake_github.charged == charged  # both trees answered 304
     fake_github.set_file(REPO, "main", "CODEOWNERS", "* @org/a")  # the branch moved
     assert await forge.files_present(REPO, "main", paths) == {".github/nexus.yml", "CODEOWNERS"}
-    assert await forge.files_present(REPO, "", paths) is None  # the default branch: asked file by file
+    assert await forge.files_present(REPO, "", paths) == {".github/nexus.yml", "CODEOWNERS"}  # "": HEAD
+    assert await forge.files_present(REPO, "release/1.0", paths) is None  # asked file by file
+
+
+async def test_an_empty_repository_is_asked_file_by_file(fake_github, forge):
+    """GitHub answers 409 for the trees of a repository without a commit: not an error to retry."""
+    fake_github.refuse_trees = 409
+    assert await forge.files_present(REPO, "main", ("CODEOWNERS",)) is None
 

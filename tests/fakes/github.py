@@ -200,6 +200,7 @@ class FakeGitHub:
         self.statuses: dict[tuple[str, str], list[dict]] = {}
         self.contents: dict[tuple[str, str, str], str] = {}
         self._trees: dict[tuple[str, str], tuple[str, str]] = {}  # (repo, tree sha) -> (ref, directory/)
+        self.refuse_trees: int | None = None  # e.g. 409, GitHub's answer for an empty repository
         self.teams: dict[tuple[str, str], list[str]] = {}
         self.permissions: dict[tuple[str, str], str] = {}
         self.cross_references: dict[tuple[str, int], list[tuple[str, int]]] = {}
@@ -1166,7 +1167,9 @@ class FakeGitHub:
     async def _get_tree(self, request):
         """A tree of the files set with ``set_file``: the root by a branch name, a subtree by its sha."""
         repo, key = self._repo(request), request.match_info["tree_sha"]
-        ref, base = self._trees.get((repo, key), (key, ""))
+        if self.refuse_trees:
+            return self._error(self.refuse_trees, "Git Repository is empty.")
+        ref, base = self._trees.get((repo, key), ("main" if key == "HEAD" else key, ""))  # HEAD: the default branch
         entries: dict[str, tuple[str, str, int | None]] = {}  # name -> (type, sha, size)
         for (r, rf, path), text in sorted(self.contents.items()):
             if r != repo or rf != ref or not path.startswith(base):
