@@ -320,12 +320,14 @@ class Worker:
     async def _run(self, batch: Batch) -> None:
         locked = False
         try:
+            # the item's lock first, then a slot: a batch waiting for another replica's evaluation of
+            # its item must not hold a slot that batches of other items could use
+            locked = await self._lock(batch.key)
+            if not locked:  # stopping
+                await self.store.release([d.id for _, d in batch.items])
+                return
             async with self.slots:
                 if self.stopping:  # stopping before it started: hand it back, do not start it now
-                    await self.store.release([d.id for _, d in batch.items])
-                    return
-                locked = await self._lock(batch.key)
-                if not locked:
                     await self.store.release([d.id for _, d in batch.items])
                     return
                 await self._process(batch)
