@@ -17,6 +17,7 @@ from cachetools import LRUCache
 
 from .. import markers
 from ..model import CheckReport, CheckResult, ChangedFile, CodeOwners, Comment, Issue, PullRequest, Report, State
+from .base import ForgeError
 from . import github_payloads as payload
 from .github_http import API_URL, API_VERSION, Calls, ConditionalReads, Pool, RetryPolicy, client_settings, forge_error
 from .traffic import NoTraffic, Traffic
@@ -228,9 +229,14 @@ class GitHubForge(ConditionalReads):
     async def files_present(self, repo: str, ref: str, paths: tuple[str, ...]) -> set[str] | None:
         """From the git trees: the root tree of ``ref`` (a conditional read, free while the branch has
         not moved) and the subtrees the paths go through (addressed by their sha: free once read)."""
-        if not ref or "/" in ref:  # the default branch, or a ref GitHub's path would not take as one segment
+        if "/" in ref:  # a ref GitHub's path would not take as one segment: asked file by file
             return None
-        root, _ = await self._get(f"/repos/{repo}/git/trees/{quote(ref, safe='')}", missing_ok=True)
+        try:
+            root, _ = await self._get(f"/repos/{repo}/git/trees/{quote(ref or 'HEAD', safe='')}", missing_ok=True)
+        except ForgeError as exc:
+            if exc.status in (409, 422):  # an empty repository, a ref that is not a tree: ask file by file
+                return None
+            raise
         if not isinstance(root, dict) or root.get("truncated"):
             return None
         present = set()

@@ -10,7 +10,7 @@ import logging
 import sys
 from datetime import datetime, timezone
 
-NOISY = ("httpx", "httpcore", "hishel", "aiohttp.access")
+NOISY = ("httpx", "httpcore", "hishel", "aiohttp.access", "redis")
 LEVELS = {"warn": "WARNING", "trace": "DEBUG", "fatal": "CRITICAL"}
 
 
