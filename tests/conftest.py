@@ -1,7 +1,10 @@
+import signal
+
 import pytest
 import pytest_asyncio
 
 from tests.fakes.github import FakeGitHub, app_private_key
+from tests.redis_server import RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +52,12 @@ async def world(request, tmp_path, github_private_key):
         await w.stop()
         await fake.stop()
     assert fake.violations == [], fake.violations
+
+
+@pytest_asyncio.fixture
+async def redis_server(tmp_path):
+    """A real redis-server (AOF, fsync always) on a free port, in the test's directory."""
+    server = await RedisServer(tmp_path / "redis").start()
+    yield server
+    await server.stop(signal.SIGKILL)
+

@@ -17,25 +17,11 @@ import pytest_asyncio
 from bot.markers import read_verdict
 from tests.process import BotProcess
 from tests.redis_server import RedisServer
-from tests.test_faults import (TimedGitHub, assert_no_secret, check_run_posts, deliver_all, delivery_id, dod_runs,
+from tests.test_faults import (assert_no_secret, github,  # noqa: F401 - the fixture
+                                check_run_posts, deliver_all, delivery_id, dod_runs,
                                open_prs, until)
 
 REPO = "org/app"
-
-
-@pytest_asyncio.fixture
-async def github(github_private_key):
-    fake = TimedGitHub(private_key=github_private_key)
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest_asyncio.fixture
-async def redis_server(tmp_path):
-    server = await RedisServer(tmp_path / "redis").start()
-    yield server
-    await server.stop(signal.SIGKILL)
 
 
 @pytest_asyncio.fixture

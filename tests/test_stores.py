@@ -15,13 +15,6 @@ from bot.service.store_sqlite import SqliteStore
 from tests.redis_server import RedisServer
 
 
-@pytest_asyncio.fixture
-async def redis_server(tmp_path):
-    server = await RedisServer(tmp_path / "redis").start()
-    yield server
-    await server.stop(signal.SIGKILL)
-
-
 @pytest_asyncio.fixture(params=["sqlite", "redis"])
 async def store(request, tmp_path):
     """A factory: store(name) -> a store; two names on Redis are two processes sharing it."""

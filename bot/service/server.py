@@ -22,6 +22,7 @@ from ..app.ports import Services
 from ..config import ConfigError, default_config_text
 from ..markers import Signer
 from ..forges.registry import ForgejoCredentials, Forges, GitHubCredentials
+from ..forges.traffic import NoTraffic, Traffic
 from .budget import Budget
 from .limits import bound_connections, give_memory_back, runner
 from .logs import setup_logging  # noqa: F401 - the CLI's
@@ -71,12 +72,11 @@ def org_config_source(settings: Settings) -> tuple[str, str]:
     return default_config_text()
 
 
-def forges_of(settings: Settings, traffic=None) -> Forges:
+def forges_of(settings: Settings, traffic: Traffic = NoTraffic()) -> Forges:
     """The forge adapters, with the credentials of the settings (``traffic``: the rate-limit budget)."""
     github = GitHubCredentials(app_id=settings.app_id, private_key=settings.private_key, token=settings.github_token,
                                api_url=settings.github_api_url, app_slug=settings.app_slug)
-    forgejo = tuple(ForgejoCredentials(i.name, i.url, i.token) for i in settings.forgejo)
-    return Forges(github, forgejo, traffic) if traffic is not None else Forges(github, forgejo)
+    return Forges(github, tuple(ForgejoCredentials(i.name, i.url, i.token) for i in settings.forgejo), traffic)
 
 
 def build(settings: Settings, store: Store | None = None, name: str | None = None

@@ -22,6 +22,14 @@ import lz4.block
 LZ4 = b"\x04"  # tag of a body stored lz4-compressed (JSON never starts with this byte)
 
 
+OUTCOME_CHARS = 500  # an outcome is kept this long
+
+
+def storable(value: str) -> str:
+    """``value`` storable as UTF-8 text (lone surrogates, from undecodable bytes, escaped)."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def pack(body: bytes) -> bytes:
     """A webhook body as stored: lz4 makes a 23 KB payload ~4.5 KB in ~12 µs."""
     return LZ4 + lz4.block.compress(body)

@@ -20,7 +20,6 @@ none, at the cost of a disk write per delivery.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import orjson
@@ -29,7 +28,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import BusyLoadingError, ConnectionError as RedisConnectionError, ResponseError, TimeoutError as RedisTimeoutError
 
-from .store import Delivery, pack, unpack
+from .store import OUTCOME_CHARS, Delivery, pack, storable, unpack
 
 P = "nexus:"
 QUEUE, GROUP, DELAYED, DONE, FAILED, KEPT = (P + k for k in ("q", "workers", "delayed", "done", "failed", "kept"))
@@ -85,11 +84,6 @@ UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-
-
-def _text(value: str) -> str:
-    """``value`` storable as UTF-8 (lone surrogates, from undecodable bytes, escaped)."""
-    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _key(delivery_id: str) -> str:
@@ -243,7 +237,7 @@ class RedisStore:
         now = time.time()
         key = _key(delivery_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping={"state": state, "outcome": _text(outcome[:500]), "finished_at": repr(now)})
+            pipe.hset(key, mapping={"state": state, "outcome": storable(outcome[:OUTCOME_CHARS]), "finished_at": repr(now)})
             pipe.hdel(key, "body")
             pipe.expire(key, self.ttl)
             pipe.zadd(DONE if state == "done" else FAILED, {delivery_id: now})
@@ -255,7 +249,7 @@ class RedisStore:
 
     async def retry(self, delivery_id: str, delay: float, outcome: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(_key(delivery_id), mapping={"state": "queued", "outcome": _text(outcome[:500])})
+            pipe.hset(_key(delivery_id), mapping={"state": "queued", "outcome": storable(outcome[:OUTCOME_CHARS])})
             pipe.zadd(DELAYED, {delivery_id: time.time() + delay})
             entry = self._entries.pop(delivery_id, None)
             if entry is not None:
@@ -365,14 +359,3 @@ class RedisStore:
         value = await self.redis.hget(KEPT, key)
         return value.decode() if value is not None else None
 
-
-async def reachable(url: str, timeout: float = 2.0) -> str | None:
-    """None when Redis answers at ``url``, else why not (one line, without the password)."""
-    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-    try:
-        await asyncio.wait_for(client.ping(), timeout)
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure is the answer
-        return f"{type(exc).__name__}: {str(exc)[:160]}"
-    finally:
-        await client.aclose()

@@ -21,7 +21,7 @@ from typing import Callable
 
 import orjson
 
-from .store import Delivery, pack, unpack
+from .store import OUTCOME_CHARS, Delivery, pack, storable, unpack
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -47,11 +47,6 @@ CREATE TABLE IF NOT EXISTS kept (            -- what must outlive a restart, e.g
     key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL
 );
 """
-
-
-def _text(value: str) -> str:
-    """``value`` storable as SQLite text (lone surrogates, from undecodable bytes, escaped)."""
-    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def start_checkpointer(path: str, every: float = 1.0) -> threading.Event:
@@ -214,7 +209,7 @@ class SqliteStore:
 
     async def finish(self, delivery_id: str, outcome: str, state: str = "done") -> None:
         """Record the outcome; rows finished in one event-loop turn share one transaction."""
-        self._finished.append((state, _text(outcome[:500]), time.time(), delivery_id))
+        self._finished.append((state, storable(outcome[:OUTCOME_CHARS]), time.time(), delivery_id))
         if len(self._finished) == 1:
             try:
                 asyncio.get_running_loop().call_soon(self.flush_finished)
@@ -239,7 +234,7 @@ class SqliteStore:
         self.new_work.set()  # the loop may be sleeping longer than this delay
         self.db.execute(
             "UPDATE deliveries SET state='queued', not_before=?, outcome=? WHERE id=?",
-            (time.time() + delay, _text(outcome[:500]), delivery_id),
+            (time.time() + delay, storable(outcome[:OUTCOME_CHARS]), delivery_id),
         )
 
     async def release(self, delivery_ids: list[str]) -> None:
@@ -292,7 +287,7 @@ class SqliteStore:
         self.db.executemany(sql, [(forge, repo, number, kind, v) for v in values])
 
     async def remember(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO kept VALUES (?, ?, ?)", (key, _text(value), time.time()))
+        self.db.execute("INSERT OR REPLACE INTO kept VALUES (?, ?, ?)", (key, storable(value), time.time()))
 
     async def recall(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM kept WHERE key=?", (key,)).fetchone()

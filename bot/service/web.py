@@ -93,6 +93,7 @@ async def receive(request: web.Request, edge: Webhooks, secret: bytes | None, in
     response = await _receive(request, edge, secret, instance)
     event = _first(request, edge.event_headers)
     outcome = request.get(OUTCOME) or {202: "accepted", 200: "duplicate"}.get(response.status, "rejected")
+    request.app[ACCEPTING].counts[outcome] += 1  # the one count of outcomes, for /metrics.json too
     metrics: Metrics = request.app[METRICS]
     metrics.deliveries.labels(edge.forge, event if event in edge.events else "other", outcome).inc()
     metrics.accept_seconds.observe(time.perf_counter() - started)
@@ -106,52 +107,41 @@ async def _receive(request: web.Request, edge: Webhooks, secret: bytes | None, i
     settings: Settings = app[SETTINGS]
     foreign = _first_name(request, edge.foreign_headers)
     if foreign:  # the right door: another forge's delivery is never acted on here
-        stats.counts["rejected"] += 1
         return _closing(_error(400, f"{foreign} says this delivery is not {edge.forge}'s: "
                                     f"send it to the {'GitHub' if edge.forge != 'github' else 'Forgejo'} endpoint"))
     limit = settings.max_body_bytes
     try:
         body = await read_body(request, app[BUDGET], limit, settings.body_timeout_seconds)
     except web.HTTPRequestEntityTooLarge:
-        stats.counts["rejected"] += 1
         return _closing(_error(413, f"body larger than {limit} bytes"))
     except TooSlow:
-        stats.counts["rejected"] += 1
         return _closing(_error(408, f"the body did not arrive within {settings.body_timeout_seconds:g} s"))
     except NoRoom:
-        stats.counts["rejected"] += 1
         response = _closing(_error(503, "too many unchecked bodies at once; retry later"))
         response.headers["Retry-After"] = "5"
         return response
     signature = _first(request, edge.signature_headers)
     if not secret or not edge.verify(secret, body, signature):
-        stats.counts["rejected"] += 1
         return _error(401, "invalid or missing signature")
     event = _first(request, edge.event_headers)
     if not event:
-        stats.counts["rejected"] += 1
         return _error(400, f"missing {edge.event_headers[0]} header")
     if event not in edge.events:  # signed, well formed, and of no use to the bot: a success, not a failed delivery
-        stats.counts["ignored"] += 1
         request[OUTCOME] = "ignored"
         return _json({"ignored": f"nexus-bot does not handle {event[:60]!r} events; you may unsubscribe them"}, 200)
     delivery = _first(request, edge.delivery_headers)
     if not delivery:
-        stats.counts["rejected"] += 1
         return _error(400, f"missing {edge.delivery_headers[0]} header")
     if len(delivery) > 200 or not delivery.isascii() or not delivery.isprintable():
         # not signed, and the key of the queue: undecodable bytes here could not even be stored
-        stats.counts["rejected"] += 1
         return _error(400, f"{edge.delivery_headers[0]} must be printable ASCII, at most 200 characters")
     ctype = request.headers.get("Content-Type", "")
     if not ctype.startswith("application/json"):
-        stats.counts["rejected"] += 1
         return _error(415, "content type must be application/json (set it in the webhook settings)")
     try:
         if not is_json_object(body):
             raise ValueError("not an object")
     except (ValueError, RuntimeError) as exc:
-        stats.counts["rejected"] += 1
         return _error(400, f"body is not a JSON object: {str(exc)[:120]}")
     headers = {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("x-") or k.lower() in KEPT_HEADERS}
     try:
@@ -160,7 +150,6 @@ async def _receive(request: web.Request, edge: Webhooks, secret: bytes | None, i
         log.exception("could not persist delivery %s", delivery)
         return _error(503, "the bot could not store the delivery; retry later")
     stats.latencies.add((time.perf_counter() - started) * 1000)
-    stats.counts["accepted" if new else "duplicate"] += 1
     if not new:
         return _json({"duplicate": delivery}, 200)
     return _json({"accepted": delivery}, 202)

@@ -12,10 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import os
 import random
-import secrets
-import socket
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -110,7 +107,8 @@ class Batch:
 
 
 class Worker:
-    def __init__(self, services: Services, store: Store, forges: Forges, settings: Settings, owner: str | None = None):
+    def __init__(self, services: Services, store: Store, forges: Forges, settings: Settings, owner: str):
+        """``owner``: this process's name among the replicas (``server.process_name``), in locks."""
         self.services = services
         self.store = store
         self.forges = forges
@@ -127,8 +125,7 @@ class Worker:
         self.evaluations = 0
         self._task: asyncio.Task | None = None
         self._heart: asyncio.Task | None = None
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # this process, in locks
-        self.lock_waits = 0  # batches that waited for another process's evaluation of the same entity
+        self.owner = owner
         self.budget: Budget | None = None  # the installations' quotas: a low one merges more events
         self.metrics: Metrics | None = None
         self.poll_seconds = 1.0
@@ -372,7 +369,6 @@ class Worker:
             except Exception as exc:  # the store is down: wait for it like for another process
                 log.error("could not lock %s: %s", name, str(exc)[:200])
                 pause = 0.5
-            self.lock_waits += 1
             if self.metrics is not None:
                 self.metrics.lock_waits.inc()
             await asyncio.sleep(pause)
@@ -453,7 +449,7 @@ class Worker:
         if refused or time.time() - delivery.received_at > self.settings.delivery_ttl_hours * 3600:
             why = "failed" if refused else f"gave up after {delivery.attempts} attempts"
             await self._finish(delivery, event, f"{why}: {error}", time.perf_counter() if started is None else started,
-                         state="failed", forge=forge)
+                               state="failed", forge=forge)
             return
         base, cap = self.settings.retry_base_seconds, self.settings.retry_max_seconds
         delay = min(cap, base * 2 ** min(delivery.attempts - 1, 20)) * random.uniform(0.5, 1.0)
