@@ -125,6 +125,25 @@ class Issue:
     comments: tuple[Comment, ...] = ()
     is_pull_request: bool = False
     url: str = ""
+    native_links: tuple["NativeLink", ...] = ()  # the dependencies the forge itself records
+
+
+NATIVE_KINDS = ("depends_on", "blocks", "parent", "sub_issue")
+
+
+@dataclass(frozen=True)
+class NativeLink:
+    """A link the forge records between two items (GitHub's issue dependencies and sub-issues,
+    Forgejo's and Gitea's dependencies), as seen from the item holding it: it ``depends_on`` (is
+    blocked by) or ``blocks`` the other item, or the other item is its ``parent`` or a ``sub_issue``."""
+
+    kind: str  # one of NATIVE_KINDS
+    repo: str  # owner/name of the other item
+    number: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repo}#{self.number}"
 
 
 @dataclass(frozen=True)
@@ -315,7 +334,8 @@ class Event:
     comment: Comment | None = None
     review_state: str | None = None  # approved | changes_requested | commented, for review events
     labels: tuple[str, ...] | None = None  # label names carried by the payload, when it has them
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict = field(default_factory=dict, compare=False)  # per event; "linked": [repo, number] of the
+    # other item of a dependency or sub-issue link the forge recorded (the event concerns both)
 
     @property
     def where(self) -> str:

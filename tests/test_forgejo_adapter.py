@@ -142,6 +142,17 @@ async def test_issue_file_and_pulls_for_commit(fake_forgejo, forge):
     assert await forge.pulls_for_commit(REPO, "nothing") == []
 
 
+async def test_issue_dependencies_are_read_both_ways(fake_forgejo, forge):
+    """``/dependencies``: what the issue depends on; ``/blocks``: what it blocks (shapes per the swagger)."""
+    for n in (50, 51, 52):
+        fake_forgejo.add_issue(REPO, n, title=f"Item {n}")
+    fake_forgejo.add_dependency(REPO, 50, REPO, 51)  # 50 depends on 51
+    fake_forgejo.add_dependency(REPO, 52, REPO, 50)  # 50 blocks 52
+    links = (await forge.issue(REPO, 50)).native_links
+    assert {(n.kind, n.repo, n.number) for n in links} == {("depends_on", REPO, 51), ("blocks", REPO, 52)}
+    assert (await forge.issue(REPO, 51)).native_links[0].kind == "blocks"
+
+
 async def test_timeline_references(fake_forgejo, forge):
     fake_forgejo.add_issue(REPO, 44)
     fake_forgejo.add_pr(REPO, 45)

@@ -435,11 +435,18 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge):
     fake_github.add_comment(REPO, 7, "carol", "hi")
     fake_github.add_issue(REPO, 3, "t", "", "bob", [])
     fake_github.add_cross_reference(REPO, 3, REPO, 7)
+    for n in (4, 5, 6):
+        fake_github.add_issue(REPO, n, f"t{n}", "", "bob", [])
+    fake_github.add_dependency(REPO, 3, REPO, 4)  # 3 is blocked by 4
+    fake_github.add_dependency(REPO, 5, REPO, 3)  # 3 blocks 5
+    fake_github.add_sub_issue(REPO, 3, REPO, 6)
+    fake_github.add_sub_issue(REPO, 2, REPO, 3)
     fake_github.set_file(REPO, "main", "README.md", "hello")
     fake_github.set_team("org", "backend", ["bob"])
     fake_github.set_permission(REPO, "bob", "write")
     pr = await forge.pull_request(REPO, 7)
-    await forge.issue(REPO, 3)
+    assert {(n.kind, n.repo, n.number) for n in (await forge.issue(REPO, 3)).native_links} == {
+        ("depends_on", REPO, 4), ("blocks", REPO, 5), ("sub_issue", REPO, 6), ("parent", REPO, 2)}
     await forge.file_at(REPO, "README.md", "main")
     fake_github.set_file(REPO, "main", ".github/CODEOWNERS", "* @org/backend")
     assert await forge.files_present(REPO, "main", (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS",

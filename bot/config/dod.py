@@ -84,6 +84,13 @@ class Reporting(Strict):
     config_status_context: str = "nexus/config"
 
 
+class DependencyPolicy(Strict):
+    # write each dependency an item's text declares ("Depends on #44", "Blocks #45") as the forge's own
+    # link (GitHub's "blocked by", Forgejo's dependencies), so the forge's UI shows it; the bot adds
+    # such links, it never removes one
+    mirror_written_links: bool = False
+
+
 class MayRelax(Strict):
     items: list[str] = []  # item ids ("*": every item) a repository may disable, make advisory or loosen
     settings: list[str] = []  # settings a repository may loosen, e.g. "review.min_approvals", "waivers"
@@ -108,6 +115,7 @@ class Config(Strict):
     command_prefix: str = "/nexus"
     repositories: RepositoryPolicy = RepositoryPolicy()  # organisation only: what repositories may relax
     items: list[DodItem] = Field(min_length=1)
+    dependencies: DependencyPolicy = DependencyPolicy()
     ready: ReadyConfig = Field(default_factory=ReadyConfig)  # Ready criteria and triage, see bot/checks/ready.py
     # What a repository's file asked that the organisation's rules refused ("file:line: field: why"),
     # and problems of the organisation's own file while its last good version stays in force.

@@ -94,6 +94,10 @@ class Forge(Protocol):
         for each file). GitHub charges a 404 but not a 304: one conditional read of the trees spares
         the probes of files that are not there."""
 
+    async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
+        """Record natively that ``repo#number`` depends on (is blocked by) ``on_repo#on_number``; a
+        link that exists already is not an error."""
+
     async def pulls_for_commit(self, repo: str, sha: str) -> list[int]: ...
 
     async def timeline_references(self, repo: str, number: int, *, open_pulls_only: bool = False) -> list[tuple[str, int]]:

@@ -29,7 +29,9 @@ from urllib.parse import quote
 from cachetools import LRUCache, TTLCache
 
 from .. import markers
-from ..model import ChangedFile, CheckReport, CheckResult, CodeOwners, Comment, Issue, PullRequest, Report, Review, ReviewState, State
+from ..model import (ChangedFile, CheckReport, CheckResult, CodeOwners, Comment, Issue, NativeLink, PullRequest, Report,
+                     Review, ReviewState, State)
+from .base import ForgeError
 from .forgejo_codeowners import ForgejoCodeOwners
 from .forgejo_http import ForgejoHttp
 from .traffic import NoTraffic, Traffic
@@ -137,11 +139,14 @@ class ForgejoForge(ForgejoHttp):
         )
 
     async def issue(self, repo: str, number: int) -> Issue:
-        issue, comments, me = await asyncio.gather(
+        issue, comments, me, depends_on, blocks = await asyncio.gather(
             self._json("GET", f"/repos/{repo}/issues/{number}"),
             self._json("GET", f"/repos/{repo}/issues/{number}/comments"),
             self.login(),
+            self._dependencies(f"/repos/{repo}/issues/{number}/dependencies"),
+            self._dependencies(f"/repos/{repo}/issues/{number}/blocks"),
         )
+        links = [NativeLink("depends_on", *ref) for ref in depends_on] + [NativeLink("blocks", *ref) for ref in blocks]
         return Issue(
             forge=self.name,
             repo=repo,
@@ -154,7 +159,24 @@ class ForgejoForge(ForgejoHttp):
             comments=tuple(_comment(c, me) for c in comments or ()),
             is_pull_request=bool(issue.get("pull_request")),
             url=issue.get("html_url") or "",
+            native_links=tuple(links),
         )
+
+    async def _dependencies(self, path: str) -> list[tuple[str, int]]:
+        """The issues of a dependencies list (``dependencies``: those this one depends on; ``blocks``:
+        those it blocks). Empty where the repository keeps no dependencies (404) or hides them."""
+        try:
+            items = await self._pages(path, missing_ok=True)
+        except ForgeError as exc:
+            if exc.refused:
+                return []
+            raise
+        refs = []
+        for item in items or ():
+            repo = (item.get("repository") or {}).get("full_name")
+            if repo and isinstance(item.get("number"), int):
+                refs.append((repo, item["number"]))
+        return refs
 
     async def file_at(self, repo: str, path: str, ref: str) -> str | None:
         """The file on ``ref``; an empty ``ref`` means the default branch. A conditional read: Forgejo
@@ -253,6 +275,11 @@ class ForgejoForge(ForgejoHttp):
 
     async def upsert_comment(self, repo: str, number: int, marker: str, body: str) -> int:
         return (await self._sticky(repo, number, marker, body))["id"]
+
+    async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
+        owner, name = on_repo.split("/", 1)
+        await self._call("POST", f"/repos/{repo}/issues/{number}/dependencies",
+                         body={"index": on_number, "owner": owner, "repo": name})
 
     async def post_comment(self, repo: str, number: int, body: str) -> int:
         return (await self._json("POST", f"/repos/{repo}/issues/{number}/comments", body={"body": body}))["id"]

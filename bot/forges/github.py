@@ -16,7 +16,8 @@ from githubkit.exception import GitHubException
 from cachetools import LRUCache
 
 from .. import markers
-from ..model import CheckReport, CheckResult, ChangedFile, CodeOwners, Comment, Issue, PullRequest, Report, State
+from ..model import (CheckReport, CheckResult, ChangedFile, CodeOwners, Comment, Issue, NativeLink, PullRequest, Report,
+                     State)
 from .base import ForgeError
 from . import github_payloads as payload
 from .github_http import API_URL, API_VERSION, Calls, ConditionalReads, Pool, RetryPolicy, client_settings, forge_error
@@ -201,6 +202,7 @@ class GitHubForge(ConditionalReads):
 
     async def issue(self, repo: str, number: int) -> Issue:
         data, _ = await self._get(f"/repos/{repo}/issues/{number}")
+        comments, links = await asyncio.gather(self._comments(repo, number), self._native_links(repo, number, data))
         return Issue(
             forge=self.name,
             repo=repo,
@@ -210,10 +212,31 @@ class GitHubForge(ConditionalReads):
             author=payload.login_of(data.get("user")),
             labels=tuple(label["name"] for label in data.get("labels") or ()),
             state=data["state"],
-            comments=await self._comments(repo, number),
+            comments=comments,
             is_pull_request=bool(data.get("pull_request")),
             url=data.get("html_url") or "",
+            native_links=links,
         )
+
+    async def _native_links(self, repo: str, number: int, data: dict) -> tuple[NativeLink, ...]:
+        """The issue's dependencies ("blocked by", "blocking") and sub-issues, read only when the issue's
+        own summaries say it has some (most have none: no call); its parent is named in the issue."""
+        if data.get("pull_request"):
+            return ()
+        deps = data.get("issue_dependencies_summary") or {}
+        subs = data.get("sub_issues_summary") or {}
+        base = f"/repos/{repo}/issues/{number}"
+        lists = [(kind, url) for kind, url, count in (
+            ("depends_on", f"{base}/dependencies/blocked_by", deps.get("total_blocked_by")),
+            ("blocks", f"{base}/dependencies/blocking", deps.get("total_blocking")),
+            ("sub_issue", f"{base}/sub_issues", subs.get("total")),
+        ) if count]
+        found = await asyncio.gather(*(self._pages(url, {"per_page": 100}, missing_ok=True) for _, url in lists))
+        links = [payload.native_link(kind, item) for (kind, _), items in zip(lists, found) for item in items]
+        parent = payload.issue_ref(data.get("parent_issue_url"))
+        if parent is not None:
+            links.append(NativeLink("parent", *parent))
+        return tuple(link for link in links if link is not None)
 
     async def _comments(self, repo: str, number: int) -> tuple[Comment, ...]:
         return tuple(map(payload.comment, await self._pages(f"/repos/{repo}/issues/{number}/comments", {"per_page": 100})))
@@ -385,6 +408,12 @@ class GitHubForge(ConditionalReads):
         if mine.body != body:
             await self._request("PATCH", f"/repos/{repo}/issues/comments/{mine.id}", json={"body": body})
         return mine.id
+
+    async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
+        """GitHub's "blocked by": the blocking issue is named by its id, read (conditionally) first."""
+        blocking, _ = await self._get(f"/repos/{on_repo}/issues/{on_number}")
+        await self._request("POST", f"/repos/{repo}/issues/{number}/dependencies/blocked_by",
+                            json={"issue_id": blocking["id"]})
 
     async def post_comment(self, repo: str, number: int, body: str) -> int:
         response = await self._request("POST", f"/repos/{repo}/issues/{number}/comments", json={"body": body})

@@ -82,6 +82,7 @@ class Item:
     reviews: list[dict] = field(default_factory=list)
     requested_teams: list[str] = field(default_factory=list)
     timeline: list[tuple] = field(default_factory=list)  # ("comment", id) | ("ref", repo, number)
+    depends_on: list[tuple[str, int]] = field(default_factory=list)  # the issues this one depends on
     merged: bool = False
     updated: int = 0  # bumped at each change: "recentupdate" sorts by it
 
@@ -276,6 +277,18 @@ class FakeForgejo:
         """``from_repo#from_number`` (which must exist) mentions this item: a ``*_ref`` event in its timeline."""
         self._item(from_repo, from_number)
         self._item(repo, number).timeline.append(("ref", from_repo, from_number))
+
+    def add_dependency(self, repo: str, number: int, blocking_repo: str, blocking: int) -> None:
+        """``repo#number`` depends on ``blocking_repo#blocking`` (Forgejo's issue dependencies)."""
+        self._item(blocking_repo, blocking)
+        self._item(repo, number).depends_on.append((blocking_repo, blocking))
+
+    def remove_dependency(self, repo: str, number: int, blocking_repo: str, blocking: int) -> None:
+        self._item(repo, number).depends_on.remove((blocking_repo, blocking))
+
+    def blocked_by_this(self, repo: str, number: int) -> list[tuple[str, int]]:
+        return [(r.full_name, item.number) for r in self._repos.values() for item in r.items.values()
+                if (repo, number) in item.depends_on]
 
     # -- state: reading
 
@@ -795,6 +808,36 @@ def _permission(fake: FakeForgejo, p, q, body):
     if permission is None:
         raise Answer(404, f"user {p['collaborator']!r} does not exist")
     return 200, {"permission": permission, "role_name": permission, "user": fake._user(p["collaborator"])}
+
+
+def _issue_list(fake: FakeForgejo, p, q, keys: list[tuple[str, int]], what: str):
+    r = fake._repo_of(p)
+    items = [fake._issue_json(fake._repo(repo), fake._item(repo, number)) for repo, number in keys]
+    return fake._page(f"/repos/{r.full_name}/issues/{p['index']}/{what}", q, items)
+
+
+@operation("issueListIssueDependencies")
+def _dependencies(fake: FakeForgejo, p, q, body):
+    r = fake._repo_of(p)
+    return _issue_list(fake, p, q, fake._item(r.full_name, p["index"]).depends_on, "dependencies")
+
+
+@operation("issueListBlocks")
+def _blocks(fake: FakeForgejo, p, q, body):
+    r = fake._repo_of(p)
+    fake._item(r.full_name, p["index"])
+    return _issue_list(fake, p, q, fake.blocked_by_this(r.full_name, int(p["index"])), "blocks")
+
+
+@operation("issueCreateIssueDependencies")
+def _add_dependency(fake: FakeForgejo, p, q, body):
+    r = fake._repo_of(p)
+    blocking = (f"{body['owner']}/{body['repo']}", int(body["index"]))
+    item = fake._item(r.full_name, p["index"])
+    on = fake._item(*blocking)
+    if blocking not in item.depends_on:
+        item.depends_on.append(blocking)
+    return 201, fake._issue_json(fake._repo(blocking[0]), on)
 
 
 @operation("issueGetCommentsAndTimeline")
