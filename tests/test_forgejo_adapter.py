@@ -42,7 +42,7 @@ async def test_snapshot_of_120_files_under_a_page_cap_of_50(fake_forgejo, forge,
 
     pr = await forge.pull_request(REPO, 7)
 
-    assert [f.path for f in pr.files] == FILES and not pr.files_truncated
+    assert [f.path for f in pr.files] == FILES and pr.changed_files == len(FILES) and not pr.files_truncated
     assert (pr.title, pr.author, pr.head_sha, pr.base_ref, pr.labels) == (
         "feat: approvals", "bob", "h1", "main", ("team:backend", "P2"))
     assert [(c.author, c.body, c.author_is_bot) for c in pr.comments] == [("carol", "looks good", False)]

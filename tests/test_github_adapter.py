@@ -123,7 +123,7 @@ async def test_snapshot_paginates_files(fake_github, forge):
 async def test_snapshot_stops_at_githubs_3000_files(fake_github, forge):
     fake_github.add_pr(REPO, 7, files=[f"f{i}" for i in range(3200)])
     pr = await forge.pull_request(REPO, 7)
-    assert len(pr.files) == 3000 and pr.files_truncated
+    assert len(pr.files) == 3000 and pr.changed_files == 3200 and pr.files_truncated
     assert fake_github.count("GET", rf"/repos/{REPO}/pulls/7/files") == 30
 
 

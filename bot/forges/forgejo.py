@@ -5,8 +5,9 @@ Facts this adapter relies on, checked against Forgejo's API description (v12) an
 - Lists are capped at ``[api] MAX_RESPONSE_ITEMS`` (default 50; readable at ``GET /settings/api``)
   whatever ``limit`` asks, and ``Link`` is sent only when there is more than one page, so pages are
   requested until one comes back short (or ``Link`` has no ``next``).
-- ``GET /pulls/{n}/files`` lists every file (no cap like GitHub's 3000); issue comments and issue
-  labels are not paginated.
+- ``GET /pulls/{n}/files`` lists every file, page after page (no cap like GitHub's 3000); the pull
+  request's ``changed_files`` is kept all the same, so a shorter list would be reported as cut.
+  Issue comments and issue labels are not paginated.
 - There are no check runs: CI reports commit statuses (pending, success, error, failure, warning);
   the bot's verdict is one commit status plus one sticky comment carrying the full summary. The
   status description is a TEXT column (no limit) that Forgejo trims; it is kept to 140 characters
@@ -127,6 +128,7 @@ class ForgejoForge(ForgejoHttp):
             head_sha=head["sha"],
             labels=_label_names(pr),
             files=tuple(_changed_file(f) for f in files),
+            changed_files=pr.get("changed_files"),
             reviews=tuple(r for r in map(_review, reviews) if r),
             checks=tuple(map(_status_check, statuses)),
             comments=tuple(_comment(c, me) for c in comments or ()),

@@ -189,7 +189,7 @@ class GitHubForge(ConditionalReads):
                 ChangedFile(f["filename"], FILE_STATUSES.get(f["status"], f["status"]), f.get("previous_filename"))
                 for f in files
             ),
-            files_truncated=pr.get("changed_files", 0) > len(files),
+            changed_files=pr.get("changed_files"),  # more than listed: the list is cut (FILES_LIMIT)
             reviews=tuple(payload.review(r) for r in reviews),
             checks=tuple(map(payload.check_run, runs)) + tuple(map(payload.status, status)),
             comments=comments,
