@@ -290,6 +290,19 @@ class ItemRef:
 
 
 @dataclass(frozen=True)
+class LabelStyle:
+    """How a label the repository does not have yet is created: its colour and description."""
+
+    color: str  # six hex digits, with or without "#"
+    description: str = ""
+
+    @property
+    def hex(self) -> str:
+        """The colour as GitHub and Forgejo store it: six lower-case hex digits, no "#"."""
+        return self.color.lstrip("#").lower()
+
+
+@dataclass(frozen=True)
 class LabelChange:
     """Labels to add to and remove from one item (the ``blocked`` label a dependency graph calls for)."""
 

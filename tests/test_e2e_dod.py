@@ -278,3 +278,27 @@ async def test_a_pull_request_the_forge_lists_whole_says_nothing_of_cut_lists(wo
     report = world.report(71)
     assert "files_truncated" not in report.verdict and "changed files**" not in report.summary
     assert world.item(71, "integration-tests")["state"] == "not_applicable"  # a label alone adds no team
+
+
+# ---- labels as the forge shows them ------------------------------------------------------------------
+
+async def test_a_taxonomy_label_is_created_with_its_colour_and_description_in_one_write(world):
+    assert world.repo_label("team:backend") is None
+    world.open_pr(72, files=["backend/src/a.rs", "CHANGELOG.md"])
+    await world.send("opened", 72)
+    await world.settle()
+
+    assert world.labels(72) == {"team:backend"}
+    assert world.repo_label("team:backend") == ("1d76db", "Touches the code or work of team backend")  # dod.yml
+    created = world.writes_to(rf"^/repos/{REPO}/labels$")
+    assert len(created) == 1 and created[0].method == "POST"
+    assert {**created[0].body, "color": created[0].body["color"].lstrip("#")} == {
+        "name": "team:backend", "color": "1d76db", "description": "Touches the code or work of team backend"}
+    label_writes = world.writes_to(r"/labels")
+    assert [w.path for w in label_writes] == [f"/repos/{REPO}/labels", f"/repos/{REPO}/issues/72/labels"]  # no PATCH
+
+    world.open_pr(73, files=["backend/src/b.rs"])  # the label exists now: adding it is the one write
+    await world.send("opened", 73)
+    await world.settle()
+    assert world.labels(73) == {"team:backend"}
+    assert [w.path for w in world.writes_to(r"/labels")[len(label_writes):]] == [f"/repos/{REPO}/issues/73/labels"]
