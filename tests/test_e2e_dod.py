@@ -261,7 +261,8 @@ async def test_a_pull_request_of_3001_files_is_judged_on_3000_and_the_report_say
     section = report.summary.split("may be judged wrongly", 1)[1].split("What to do:", 1)[0]
     assert "CHANGELOG.md updated" in section and "Code reviewed" in section
     assert "Look for a changed file" in section
-    assert "`team:backend`" in report.summary.split("What to do:", 1)[1]  # how to make the teams known
+    todo = report.summary.split("What to do:", 1)[1].split("What to do next", 1)[0]
+    assert "split the pull request" in todo and "`team:backend`" in todo and "/nexus waive" in todo
 
     # teams: the frontend's from the listed files, the backend's from the label; so cross-team
     assert cut["teams"] == {"files": ["frontend"], "labels": ["backend"]}

@@ -77,6 +77,7 @@ def render(verdict: Verdict, config: Config, *, target_url: str | None = None, s
         team_names={key: config.team_name(key) for key in config.teams},
         team_labels=[config.team_label(key) for key in config.teams],
         command_prefix=config.command_prefix,
+        waiver_teams=config.waivers.teams,
     )
     tail = "\n\n" + markers.verdict(verdict)
     room = GITHUB_SUMMARY_LIMIT - len(tail) - 200
