@@ -97,7 +97,7 @@ class PullRequest:
     head_sha: str
     labels: tuple[str, ...] = ()
     files: tuple[ChangedFile, ...] = ()
-    files_truncated: bool = False  # the forge stopped listing (GitHub: 3000 files)
+    changed_files: int | None = None  # how many files the forge says the PR changes (None: not said)
     reviews: tuple[Review, ...] = ()
     checks: tuple[CheckResult, ...] = ()
     comments: tuple[Comment, ...] = ()
@@ -110,6 +110,11 @@ class PullRequest:
     @property
     def owner(self) -> str:
         return self.repo.split("/", 1)[0]
+
+    @property
+    def files_truncated(self) -> bool:
+        """The forge listed fewer files than the PR changes (GitHub lists 3,000 at most)."""
+        return self.changed_files is not None and self.changed_files > len(self.files)
 
 
 @dataclass(frozen=True)
@@ -169,12 +174,37 @@ class ItemResult:
     waiting_for: str = ""  # when pending: "ci" (checks, statuses) or "people" (reviews)
 
 
+@dataclass(frozen=True)
+class Truncation:
+    """The forge listed fewer files than the pull request changes: the verdict was judged on the
+    files listed, and these items depend on which files change (their finding may be wrong)."""
+
+    listed: int
+    changed: int
+    items: tuple[tuple[str, tuple[str, ...]], ...]  # (item id, why: "paths" | "teams" | "files" | "reviews")
+    teams_from_files: tuple[str, ...] = ()  # team keys seen in the listed files (paths, CODEOWNERS)
+    teams_from_labels: tuple[str, ...] = ()  # team keys the PR's team labels add
+
+    def by_reason(self) -> dict[str, list[str]]:
+        """Item ids per reason, reasons in order of first appearance."""
+        found: dict[str, list[str]] = {}
+        for item, reasons in self.items:
+            for reason in reasons:
+                found.setdefault(reason, []).append(item)
+        return found
+
+    def as_json(self) -> dict:
+        return {"listed": self.listed, "changed": self.changed, "items": [i for i, _ in self.items],
+                "teams": {"files": list(self.teams_from_files), "labels": list(self.teams_from_labels)}}
+
+
 @dataclass
 class Verdict:
     head_sha: str
     items: list[ItemResult] = field(default_factory=list)
     config_error: str | None = None  # set when the config could not be loaded: the check fails with it
     notices: list[str] = field(default_factory=list)  # about the config in force: refused overrides, a broken org file
+    truncation: Truncation | None = None  # set when the forge did not list every changed file
 
     @property
     def state(self) -> State:
@@ -218,6 +248,7 @@ class Verdict:
                 for i in self.items
             ],
             **({"notices": self.notices} if self.notices else {}),
+            **({"files_truncated": self.truncation.as_json()} if self.truncation else {}),
         }
 
 
@@ -275,6 +306,19 @@ class ItemRef:
     def short(self, home_repo: str) -> str:
         """``#12`` in ``home_repo``, ``org/repo#12`` elsewhere."""
         return f"#{self.number}" if self.repo == home_repo else f"{self.repo}#{self.number}"
+
+
+@dataclass(frozen=True)
+class LabelStyle:
+    """How a label the repository does not have yet is created: its colour and description."""
+
+    color: str  # six hex digits, with or without "#"
+    description: str = ""
+
+    @property
+    def hex(self) -> str:
+        """The colour as GitHub and Forgejo store it: six lower-case hex digits, no "#"."""
+        return self.color.lstrip("#").lower()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ Both worlds have the interface of ``World`` (read it there, with the docstrings)
   it, ``settle()`` waits until the bot has done everything it accepted; ``supports(what)`` says
   whether the forge has that event at all (``EVENTS`` lists them and what each forge sends);
 - what the bot published: ``report``, ``published``, ``state``, ``item``, ``labels``,
-  ``issue_labels``, ``comments``, ``bot_comments``, ``reactions``, ``requested_teams``;
+  ``issue_labels``, ``repo_label``, ``comments``, ``bot_comments``, ``reactions``,
+  ``requested_teams``;
 - what the bot asked of the forge: ``api_writes``, ``writes_to``, ``verdict_writes``,
   ``membership_requests``; and ``outcome(delivery_id)`` from the bot's queue.
 
@@ -338,6 +339,11 @@ class World:
         """The labels on an issue (the same as ``labels``: issues and PRs share numbers)."""
         return self.labels(number, repo=repo)
 
+    def repo_label(self, name: str, *, repo: str = REPO) -> tuple[str, str] | None:
+        """A label of the repository as the forge shows it: (colour without "#", description), or
+        None when the repository has no such label."""
+        raise NotImplementedError
+
     def comments(self, number: int, *, repo: str = REPO) -> list[tuple[str, str]]:
         """(author, body) of every comment on a PR or issue, oldest first."""
         raise NotImplementedError
@@ -528,6 +534,10 @@ class GitHubWorld(World):
 
     def labels(self, number, *, repo=REPO):
         return set(self.fake.issues[(repo, number)].labels)
+
+    def repo_label(self, name, *, repo=REPO):
+        color = self.fake.labels.get(repo, {}).get(name)
+        return None if color is None else (color, self.fake.label_descriptions.get(repo, {}).get(name) or "")
 
     def comments(self, number, *, repo=REPO):
         return [(c["user"], c["body"]) for c in self.fake.comments_on(repo, number)]
@@ -759,6 +769,10 @@ class ForgejoWorld(World):
 
     def labels(self, number, *, repo=REPO):
         return set(self.fake.labels_of(repo, number))
+
+    def repo_label(self, name, *, repo=REPO):
+        label = self.fake.label(repo, name)
+        return None if label is None else (label["color"].lstrip("#"), label["description"] or "")
 
     def comments(self, number, *, repo=REPO):
         return [(c["user"], c["body"]) for c in self.fake.comments_of(repo, number)]

@@ -34,6 +34,7 @@ def cell(value: object) -> str:
 
 
 _env.filters["cell"] = cell
+_env.filters["extract"] = lambda key, mapping: mapping[key]  # as Ansible's: ids | map("extract", names)
 
 
 def template(name: str):
@@ -71,6 +72,12 @@ def render(verdict: Verdict, config: Config, *, target_url: str | None = None, s
         applicable=applicable,
         not_applicable=[i for i in verdict.items if i.state is State.NOT_APPLICABLE],
         categories=list(config.categories.items()),
+        truncation=verdict.truncation,
+        titles={i.id: i.title for i in verdict.items},
+        team_names={key: config.team_name(key) for key in config.teams},
+        team_labels=[config.team_label(key) for key in config.teams],
+        command_prefix=config.command_prefix,
+        waiver_teams=config.waivers.teams,
     )
     tail = "\n\n" + markers.verdict(verdict)
     room = GITHUB_SUMMARY_LIMIT - len(tail) - 200

@@ -89,7 +89,7 @@ def _user(login: str, type_: str = "User") -> dict:
     return user | {"id": zlib.crc32(login.encode()), "type": type_}
 
 
-def _label(repo: str, name: str, color: str) -> dict:
+def _label(repo: str, name: str, color: str, description: str | None = None) -> dict:
     return {
         "id": zlib.crc32(f"{repo}:{name}".encode()),
         "node_id": f"LA_{name}",
@@ -97,7 +97,7 @@ def _label(repo: str, name: str, color: str) -> dict:
         "name": name,
         "color": color,
         "default": False,
-        "description": None,
+        "description": description,
         "archived_at": None,
         "archived_by": None,
     }
@@ -193,6 +193,7 @@ class FakeGitHub:
 
         self.issues: dict[tuple[str, int], FakeIssue] = {}
         self.labels: dict[str, dict[str, str]] = {}  # repo -> label name -> colour
+        self.label_descriptions: dict[str, dict[str, str]] = {}  # repo -> label name -> description, when set
         self.reviews: dict[tuple[str, int], list[dict]] = {}
         self.comments: dict[int, dict] = {}
         self.reactions: dict[int, list[dict]] = {}
@@ -513,7 +514,8 @@ class FakeGitHub:
     def _label_change(self, issue: FakeIssue, o: dict) -> dict:
         """The label a labeled/unlabeled event is about: ``label``, by default the issue's last one."""
         name = o.pop("label", None) or issue.labels[-1]
-        return _label(issue.repo, name, self.labels.get(issue.repo, {}).get(name, DEFAULT_LABEL_COLOR))
+        return _label(issue.repo, name, self.labels.get(issue.repo, {}).get(name, DEFAULT_LABEL_COLOR),
+                      self.label_descriptions.get(issue.repo, {}).get(name))
 
     def _review_payload(self, action, repo, number, o):
         issue = self.issues[(repo, number)]
@@ -721,7 +723,10 @@ class FakeGitHub:
         return app | {"id": app_id, "slug": slug, "name": slug}
 
     def _labels_json(self, repo: str, names: list[str]) -> list[dict]:
-        return [_label(repo, n, self.labels[repo][n]) for n in names]
+        return [self._label_json(repo, n) for n in names]
+
+    def _label_json(self, repo: str, name: str) -> dict:
+        return _label(repo, name, self.labels[repo][name], self.label_descriptions.get(repo, {}).get(name))
 
     def _pull_json(self, issue: FakeIssue) -> dict:
         repo, n, pull = issue.repo, issue.number, issue.pull
@@ -844,6 +849,13 @@ class FakeGitHub:
                 "repositories_url": "https://api.github.com/teams/1/repos", "parent": None, "type": "organization"}
 
     # -- HTTP plumbing -----------------------------------------------------------------------
+
+    @staticmethod
+    def _validation_failed(resource: str, code: str, field: str) -> web.Response:
+        """GitHub's 422 for a write it refuses, naming why in ``errors``."""
+        body = {"message": "Validation Failed", "errors": [{"resource": resource, "code": code, "field": field}],
+                "documentation_url": "https://docs.github.com/rest"}
+        return web.json_response(body, status=422)
 
     @staticmethod
     def _error(status: int, message: str) -> web.Response:
@@ -1003,7 +1015,7 @@ class FakeGitHub:
              Union[M.ReposOwnerRepoIssuesIssueNumberLabelsPostBodyOneof0, list[str],
                    list[M.ReposOwnerRepoIssuesIssueNumberLabelsPostBodyOneof2Items]], list[M.Label]),
             ("DELETE", f"{r}/issues/{{number}}/labels/{{name}}", self._remove_label, None, list[M.Label]),
-            ("PATCH", f"{r}/labels/{{name}}", self._update_label, M.ReposOwnerRepoLabelsNamePatchBody, M.Label),
+            ("POST", f"{r}/labels", self._create_label, M.ReposOwnerRepoLabelsPostBody, M.Label),
             ("GET", f"{r}/issues/{{number}}/timeline", self._get_timeline, None, list[M.TimelineCrossReferencedEvent]),
             ("GET", f"{r}/issues/{{number}}/dependencies/blocked_by", self._get_blocked_by, None, list[M.Issue]),
             ("GET", f"{r}/issues/{{number}}/dependencies/blocking", self._get_blocking, None, list[M.Issue]),
@@ -1215,13 +1227,23 @@ class FakeGitHub:
         issue.labels.remove(name)
         return web.json_response(self._labels_json(issue.repo, issue.labels))
 
-    async def _update_label(self, request):
-        repo, name, body = self._repo(request), request.match_info["name"], await request.json()
-        labels = self.labels.get(repo, {})
-        if name not in labels:
-            return self._error(404, "Not Found")
-        labels[name] = body.get("color", labels[name])
-        return web.json_response(_label(repo, name, labels[name]))
+    async def _create_label(self, request):
+        """GitHub's answers: 201 with the label; 422 ``already_exists`` for a name the repository has
+        (ignoring case), 422 ``invalid`` for a colour that is not six hex digits or a description
+        over 100 characters."""
+        repo, body = self._repo(request), await request.json()
+        name, color, description = body["name"], body.get("color", DEFAULT_LABEL_COLOR), body.get("description")
+        labels = self.labels.setdefault(repo, {})
+        if any(existing.casefold() == name.casefold() for existing in labels):
+            return self._validation_failed("Label", "already_exists", "name")
+        if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
+            return self._validation_failed("Label", "invalid", "color")
+        if description is not None and len(description) > 100:
+            return self._validation_failed("Label", "invalid", "description")
+        labels[name] = color.lower()
+        if description is not None:
+            self.label_descriptions.setdefault(repo, {})[name] = description
+        return web.json_response(self._label_json(repo, name), status=201)
 
     async def _get_timeline(self, request):
         issue = self._issue(request)
