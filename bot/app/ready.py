@@ -15,6 +15,7 @@ from ..forges.base import Forge, ForgeError
 from ..model import Issue, carried_labels, has_label, missing_labels
 from . import converge
 from .ports import Services
+from .history import record_item
 from .report import template
 
 log = logging.getLogger("nexus.ready")
@@ -36,7 +37,9 @@ async def assess_ready(services: Services, forge: Forge, where: str, repo: str,
     except ConfigError:
         config = await services.reads.org_rules(forge, where, repo)  # a broken repo file must not stop triage
     body = read_body(issue.body)
-    return issue, config, evaluate_ready(issue, config, body), triage(issue, config, body)
+    verdict = evaluate_ready(issue, config, body)
+    await record_item(services, where, issue, config, verdict=verdict, body=body)  # the metrics' history
+    return issue, config, verdict, triage(issue, config, body)
 
 
 async def _rejudge_closing_pulls(services: Services, forge: Forge, where: str, repo: str, number: int,
