@@ -229,7 +229,7 @@ class GitHubForge(ConditionalReads):
             ("blocks", f"{base}/dependencies/blocking", deps.get("total_blocking")),
             ("sub_issue", f"{base}/sub_issues", subs.get("total")),
         ) if count]
-        found = await asyncio.gather(*(self._pages(url, {"per_page": 100}, missing_ok=True) for _, url in lists))
+        found = await asyncio.gather(*(self._readable(url) for _, url in lists))
         links = [payload.native_link(kind, item) for (kind, _), items in zip(lists, found) for item in items]
         parent = payload.issue_ref(data.get("parent_issue_url"))
         if parent is not None:
@@ -487,6 +487,16 @@ class GitHubForge(ConditionalReads):
         if mine.body != body:
             await self._request("PATCH", f"/repos/{repo}/issues/comments/{mine.id}", json={"body": body})
         return mine.id
+
+    async def _readable(self, url: str) -> list:
+        """A list the token may not be allowed to read (403 on a repository without issues enabled, a
+        feature not on this GitHub Enterprise version): empty rather than failing the whole read."""
+        try:
+            return await self._pages(url, {"per_page": 100}, missing_ok=True)
+        except ForgeError as exc:
+            if exc.status in (403, 410, 422) and exc.retry_after is None:  # not a rate limit
+                return []
+            raise
 
     async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
         """GitHub's "blocked by": the blocking issue is named by its id, read (conditionally) first."""
