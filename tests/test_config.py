@@ -75,6 +75,44 @@ def test_errors_name_file_line_and_field(name, text, line, field, words):
     assert str(err).startswith(f"{REPO}:{line}")
 
 
+ORG = "org/.github/nexus.yml"
+NEXUS_ERRORS = [
+    ("sprint of no days", "    length_days: 14", "    length_days: 0", "nexus.sprint.length_days", "greater than or equal to 1"),
+    ("unknown time zone", "    timezone: UTC", "    timezone: Mars/Olympus", "nexus.sprint.timezone", "not a known time zone"),
+    ("milestone pattern without the number", "    milestone_pattern: '(?i)^\\s*sprint\\s*(\\d+)\\s*$'",
+     "    milestone_pattern: '(?i)^sprint'", "nexus.sprint.milestone_pattern", "group for the sprint's number"),
+    ("alarm below the goal", "    lead_time_alarm_hours: 48", "    lead_time_alarm_hours: 12", "nexus.thresholds",
+     "must not be below"),
+    ("negative percent", "    velocity_drop_percent: 20", "    velocity_drop_percent: -5",
+     "nexus.thresholds.velocity_drop_percent", "greater than 0"),
+]
+
+
+@pytest.mark.parametrize("name,setting,bad,field,words", NEXUS_ERRORS, ids=[c[0] for c in NEXUS_ERRORS])
+def test_nexus_section_errors_name_file_line_and_field(name, setting, bad, field, words):
+    org = default_config_text()[1]
+    assert setting in org, setting
+    text = org.replace(setting, bad, 1)
+    line = next(n for n, row in enumerate(text.splitlines(), start=1) if row.startswith(bad))
+    if field == "nexus.thresholds":  # a check over several settings points at their section
+        line = next(n for n, row in enumerate(text.splitlines(), start=1) if row == "  thresholds:")
+    with pytest.raises(ConfigError) as info:
+        load_config((ORG, text))
+    err = info.value
+    assert (err.file, err.line, err.field) == (ORG, line, field), str(err)
+    assert words in str(err)
+
+
+def test_nexus_section_is_the_organisations_only():
+    config = load_config(default_config_text())
+    assert config.nexus.sprint.length_days == 14 and config.nexus.thresholds.velocity_drop_percent == 20
+    assert str(config.nexus.sprint.start) == "2026-01-05" and config.nexus.integration.environment == "staging"
+    with pytest.raises(ConfigError) as info:
+        load_override("review:\n  min_approvals: 2\nnexus:\n  sprint:\n    length_days: 7\n")
+    assert (info.value.file, info.value.line, info.value.field) == (REPO, 3, "nexus")
+    assert "whole organisation" in str(info.value)
+
+
 def test_oversized_config_is_refused():
     with pytest.raises(ConfigError, match="larger than"):
         load_override("x: " + "a" * 600_000)

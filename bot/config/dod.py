@@ -11,6 +11,7 @@ from pydantic import Field, PrivateAttr, field_validator
 
 from ..checks.kinds import KINDS
 from .base import Condition, ConfigNotice, Strict
+from .nexus import NexusConfig
 from .ready import ReadyConfig
 
 Evidence = Annotated[Union[tuple(kind.evidence for kind in KINDS)], Field(discriminator="kind")]
@@ -141,6 +142,7 @@ class Config(Strict):
     items: list[DodItem] = Field(min_length=1)
     dependencies: DependencyPolicy = DependencyPolicy()
     ready: ReadyConfig = Field(default_factory=ReadyConfig)  # Ready criteria and triage, see bot/checks/ready.py
+    nexus: NexusConfig = NexusConfig()  # organisation only: sprints and metric thresholds, see bot/config/nexus.py
     # What a repository's file asked that the organisation's rules refused ("file:line: field: why"),
     # and problems of the organisation's own file while its last good version stays in force.
     _notices: tuple[ConfigNotice, ...] = PrivateAttr(default=())
