@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from .model import ItemRef
 
@@ -51,6 +51,18 @@ class IntegrationEvidence:
     at: datetime
     branch: str | None = None  # the branch of the commit, when the forge says it
     environment: str | None = None  # deployments: the environment (e.g. staging)
+
+
+@dataclass(frozen=True)
+class NexusHistory:
+    """Everything the Nexus metrics are computed from, as the store keeps it for one organisation."""
+
+    as_of: datetime  # when the store was read: the metrics' "now"
+    items: tuple[ItemRecord, ...] = ()
+    evidence: tuple[IntegrationEvidence, ...] = ()
+    # the forge's milestones (title, due date: a date, or the forge's datetime), for sprints numbered
+    # from milestones (``nexus.sprint.from_milestones``); empty otherwise
+    milestones: tuple[tuple[str, date | datetime | None], ...] = ()
 
 
 # ----- kept as JSON by the store -------------------------------------------------------------------
