@@ -12,6 +12,7 @@ from bot.commands.registry import MAX_COMMANDS_PER_COMMENT, REGISTRY, Outcome
 from bot.commands.reply import escape_user_text
 from bot.config import Config, default_config_text, load_config
 from bot.checks.deps import DepGraph, ItemInfo, build_graph
+from bot.history import NexusHistory
 from bot.model import ItemRef, LabelChange
 from bot.model import Waiver
 
@@ -44,6 +45,7 @@ class FakeContext:
     waivers: dict[str, Waiver] = field(default_factory=dict)
     teams_to_ask: list[str] = field(default_factory=list)
     graph: DepGraph | None = None
+    history: NexusHistory | None = None
     calls: list[tuple] = field(default_factory=list)
 
     async def permission(self, user: str) -> str:
@@ -79,6 +81,11 @@ class FakeContext:
         self.calls.append(("dependency_graph", depth))
         assert self.graph is not None
         return self.graph
+
+    async def nexus_history(self) -> NexusHistory:
+        self.calls.append(("nexus_history",))
+        assert self.history is not None
+        return self.history
 
     async def record_waiver(self, waiver: Waiver) -> None:
         self.calls.append(("record_waiver", waiver))

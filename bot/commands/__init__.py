@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..model import LabelChange
 # each module registers its commands; this order is the order of /nexus help
-from . import help, dod, ready, deps, reviewers, labels, waive  # noqa: F401, I001  # isort: skip
+from . import help, dod, ready, deps, metrics, reviewers, labels, waive  # noqa: F401, I001  # isort: skip
 from .context import CommandContext
 from .parser import parse_commands
 from .registry import REGISTRY, Answer

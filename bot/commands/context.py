@@ -12,6 +12,7 @@ from typing import Protocol
 
 from ..config import Config
 from ..checks.deps import DepGraph
+from ..history import NexusHistory
 from ..model import Waiver
 
 
@@ -57,6 +58,10 @@ class CommandContext(Protocol):
 
     async def dependency_graph(self, depth: int) -> DepGraph:
         """``bot.deps.build_graph`` around this item, ``depth`` links away at most."""
+
+    async def nexus_history(self) -> NexusHistory:
+        """The organisation's recorded items, pull requests and integration evidence (``bot/history.py``)
+        as of now, with the forge's milestones when ``config.nexus.sprint.from_milestones`` is set."""
 
     async def record_waiver(self, waiver: Waiver) -> None:
         """Keep the waiver of one DoD item on this pull request (replacing an earlier one of the item)."""

@@ -14,15 +14,18 @@ import re
 from ..config import Config
 from ..checks.deps import DEFAULT_DEPTH, FORGE, MAX_DEPTH, DepGraph, Node, Status
 from ..model import ItemRef
+from . import deps_sprint
 from .context import CommandContext
 from .parser import Invocation
 from .registry import REGISTRY, Command, Outcome, refused
 from .reply import listing, render
 
-GRAMMAR = re.compile(r"(?:\d{1,3})?")  # an optional depth
+GRAMMAR = re.compile(r"(?:\d{1,3}|(?i:sprint))?")  # an optional depth, or "sprint"
 
 
 async def handle(ctx: CommandContext, invocation: Invocation) -> Outcome:
+    if invocation.args and invocation.args[0].lower() == "sprint":
+        return await deps_sprint.answer(ctx)  # the sprint's cross-team table, from the recorded history
     depth = int(invocation.args[0]) if invocation.args else DEFAULT_DEPTH
     if not 1 <= depth <= MAX_DEPTH:
         return refused(f"The depth is a number of links, from 1 to {MAX_DEPTH}.")
@@ -104,7 +107,8 @@ REGISTRY.add(
     Command(
         name="deps",
         usage="[depth]",
-        help=f"Show the dependency table of this item, {DEFAULT_DEPTH} links deep by default (at most {MAX_DEPTH}).",
+        help=f"Show the dependency table of this item, {DEFAULT_DEPTH} links deep by default (at most {MAX_DEPTH}). "
+             "With `sprint`: the cross-team dependencies of the current sprint.",
         handler=handle,
         grammar=GRAMMAR,
         aliases=("dependencies",),
