@@ -97,11 +97,12 @@ async def test_quiet_sprint_says_no_alarm():
     ("metrics sprint 0", "Sprints are numbered from 1: `/nexus metrics sprint 1` is the first, `/nexus metrics` the "
                          "current one."),
     ("metrics sprint 5", "Sprint 5 has not started yet: it starts on 2026-03-02. `/nexus metrics` shows the current sprint."),
+    ("metrics sprint 999999", "There is no sprint 999999 in the sprint calendar."),  # past the year 9999
     ("metrics sprint x", "Wrong arguments. Usage: `/nexus metrics [sprint N]`: Show the Nexus in numbers"),
     ("metrics 3", "Wrong arguments. Usage: `/nexus metrics [sprint N]`"),
     ("metrics sprint", "Wrong arguments. Usage: `/nexus metrics [sprint N]`"),
     ("metrics sprint -1", "Wrong arguments. Usage: `/nexus metrics [sprint N]`"),
-], ids=["sprint 0", "a future sprint", "not a number", "no sprint word", "no number", "negative"])
+], ids=["sprint 0", "a future sprint", "beyond the calendar", "not a number", "no sprint word", "no number", "negative"])
 async def test_metrics_refuses_what_is_not_a_sprint_clearly(line, message):
     ctx = FakeContext(history=busy_history())
     outcome = await run(ctx, line)

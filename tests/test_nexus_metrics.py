@@ -113,7 +113,8 @@ def test_sprints_from_milestones():
     cal = milestone_sprints(
         [("Sprint 1", date(2026, 1, 16)), ("Sprint 2", datetime(2026, 1, 30, 8, tzinfo=UTC)), ("Backlog", None),
          ("sprint 3", date(2026, 1, 20)),  # due before sprint 2 ends: not a sprint of this calendar
-         ("Sprint 4", date(2026, 2, 13)), ("Sprint 5", None), ("Sprint 4", date(2026, 2, 20))],
+         ("Sprint 4", date(2026, 2, 13)), ("Sprint 5", None), ("Sprint 4", date(2026, 2, 20)),
+         ("Sprint 99", date.max)],  # due on the last day there is: no end to it
         CONFIG.nexus.sprint.milestone_pattern, 14)
     assert [s.number for s in cal.sprints] == [1, 2, 4]
     one, two, four = cal.sprints

@@ -81,9 +81,12 @@ class FixedCalendar:
     def sprint(self, number: int) -> Sprint | None:
         if number < 1:
             return None
-        first = self.start + timedelta(days=(number - 1) * self.length)
-        after = first + timedelta(days=self.length)
-        return Sprint(number, _midnight(first, self.tz), _midnight(after, self.tz), first, after - timedelta(days=1))
+        try:
+            first = self.start + timedelta(days=(number - 1) * self.length)
+            after = first + timedelta(days=self.length)
+            return Sprint(number, _midnight(first, self.tz), _midnight(after, self.tz), first, after - timedelta(days=1))
+        except OverflowError:  # past the year 9999
+            return None
 
     def before(self, number: int, count: int) -> list[Sprint]:
         return [s for n in range(max(1, number - count + 1), number + 1) if (s := self.sprint(n))]
@@ -129,6 +132,9 @@ def milestone_sprints(milestones: Iterable[Milestone], pattern: str, length_days
         first_day = sprints[-1].last_day + timedelta(days=1) if sprints else last_day - timedelta(days=length_days - 1)
         if first_day > last_day:
             continue  # due no later than the sprint before it: not a sprint of this calendar
-        sprints.append(Sprint(number, _midnight(first_day, tz), _midnight(last_day + timedelta(days=1), tz),
-                              first_day, last_day))
+        try:
+            end = _midnight(last_day + timedelta(days=1), tz)
+        except OverflowError:  # due on the last day there is
+            break
+        sprints.append(Sprint(number, _midnight(first_day, tz), end, first_day, last_day))
     return MilestoneCalendar(sprints)

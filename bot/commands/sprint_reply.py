@@ -15,7 +15,8 @@ from .reply import render
 def refusal(unknown: SprintUnknown, config: Config, command: str) -> str:
     sprint = unknown.sprint
     return render("metrics_refused.md.j2", reason=unknown.reason, number=unknown.number, command=command,
-                  prefix=config.command_prefix, starts=str(sprint.first_day) if sprint else None)
+                  prefix=config.command_prefix, starts=str(sprint.first_day) if sprint else None,
+                  from_milestones=config.nexus.sprint.from_milestones)
 
 
 def moment(at: datetime, config: Config) -> str:
