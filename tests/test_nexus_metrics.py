@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from bot.checks.deps import Status
 from bot.checks.nexus_metrics import (
@@ -96,6 +97,21 @@ def test_fixed_calendar_numbers_from_one_at_midnight():
     assert cal.sprint(0) is None
     assert [s.number for s in cal.before(3, 6)] == [1, 2, 3]
     assert [s.number for s in cal.before(10, 6)] == [5, 6, 7, 8, 9, 10]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(2025, 6, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),
+       st.sampled_from(["UTC", "Europe/Paris", "America/Los_Angeles", "Australia/Lord_Howe"]),
+       st.integers(min_value=1, max_value=30))
+def test_every_instant_falls_in_the_sprint_its_number_names(instant, zone_name, length):
+    cal = FixedCalendar(date(2026, 1, 5), length, zone(zone_name))
+    number = cal.number(instant)
+    if number is None:
+        assert instant < cal.sprint(1).start
+    else:
+        sprint = cal.sprint(number)
+        assert instant in sprint and cal.sprint(number + 1).start == sprint.end
+        assert sprint.start.astimezone(zone(zone_name)).time().hour == 0
 
 
 def test_sprints_start_at_midnight_in_the_configured_zone():
