@@ -105,7 +105,7 @@ def main() -> dict:
     built_s = time.perf_counter() - started
     rss_history = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     metrics = nexus_metrics(history, config)
-    sprint, rows = sprint_dependencies(history, config)
+    _, rows = sprint_dependencies(history, config)
     result = {
         "teams": len(config.teams), "repositories": REPOSITORIES,
         "items": sum(1 for r in history.items if not r.is_pull_request),

@@ -94,8 +94,8 @@ async def test_quiet_sprint_says_no_alarm():
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("line, message", [
-    ("metrics sprint 0", "Sprints are numbered from 1: `/nexus metrics sprint 1` is the first, `/nexus metrics` the "
-                         "current one."),
+    ("metrics sprint 0", ("Sprints are numbered from 1: `/nexus metrics sprint 1` is the first, `/nexus metrics` the "
+                          "current one.")),
     ("metrics sprint 5", "Sprint 5 has not started yet: it starts on 2026-03-02. `/nexus metrics` shows the current sprint."),
     ("metrics sprint 999999", "There is no sprint 999999 in the sprint calendar."),  # past the year 9999
     ("metrics sprint x", "Wrong arguments. Usage: `/nexus metrics [sprint N]`: Show the Nexus in numbers"),

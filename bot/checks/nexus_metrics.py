@@ -50,6 +50,7 @@ from .sprints import Calendar, Sprint, calendar
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..config.nexus import Thresholds
 
 HOUR = 3600.0
 CHART_SPRINTS = 6  # the velocity chart covers this many sprints, the one asked for the last
@@ -203,38 +204,10 @@ def nexus_metrics(history: NexusHistory, config: "Config", number: int | None = 
 
     rows, alarms = [], []
     for key in (*teams.keys, None):
-        now_v = velocities[sprint.number]
-        before_v = velocities[previous.number] if previous else None
-        velocity = now_v.of(key)
-        prior = before_v.of(key) if before_v else None
-        change = (velocity - prior) * 100.0 / prior if prior else None
-        velocity_alarm = None
-        if change is not None and change > limits.velocity_rise_percent:
-            velocity_alarm = "rise"
-            alarms.append(Alarm("velocity_rise", key, change, limits.velocity_rise_percent))
-        elif change is not None and ended and -change > limits.velocity_drop_percent:
-            velocity_alarm = "drop"
-            alarms.append(Alarm("velocity_drop", key, -change, limits.velocity_drop_percent))
-        hours = sorted(h for teams_of, h in measures if key is None or key in teams_of)
-        median = statistics.median(hours) if hours else None
-        p90 = hours[math.ceil(0.9 * len(hours)) - 1] if hours else None
-        lead_state = None
-        if median is not None:
-            lead_state = ("alarm" if median > limits.lead_time_alarm_hours
-                          else "missed" if median >= limits.lead_time_goal_hours else "met")
-            if lead_state == "alarm":
-                alarms.append(Alarm("lead_time", key, median, limits.lead_time_alarm_hours))
-        mine_waiting = [w for w in waiting if key is None or key in w.teams]
-        mine_blocked = [b for b in blockages if key is None or key in b.teams]
-        rows.append(TeamRow(
-            team=key, velocity=velocity, previous=prior, change_percent=change, velocity_alarm=velocity_alarm,
-            merged=len(hours) + len(mine_waiting), integrated=len(hours), lead_median_hours=median,
-            lead_p90_hours=p90, lead_state=lead_state, waiting=len(mine_waiting),
-            bugs=sum(1 for _, teams_of in bugs if key is None or key in teams_of),
-            blocked=len(mine_blocked), blocked_longest_hours=max((b.hours for b in mine_blocked), default=None),
-            **({"unsplit": now_v.unsplit, "no_team": now_v.no_team, "unestimated": now_v.unestimated}
-               if key is None else {}),
-        ))
+        row, raised = _row(key, velocities[sprint.number], velocities[previous.number] if previous else None,
+                           ended, measures, waiting, bugs, blockages, limits)
+        rows.append(row)
+        alarms += raised
     nexus = rows[-1]
     if nexus.bugs >= limits.cross_team_bugs_goal:
         alarms.append(Alarm("cross_team_bugs", None, nexus.bugs, limits.cross_team_bugs_goal))
@@ -357,6 +330,44 @@ class _Velocity:
             self.unsplit += total
         else:
             self.no_team += total
+
+
+def _row(key: str | None, now_v: "_Velocity", before_v: "_Velocity | None", ended: bool,
+         measures: list[tuple[tuple[str, ...], float]], waiting: list[Waiting],
+         bugs: list[tuple[ItemRef, tuple[str, ...]]], blockages: list[Blockage],
+         limits: "Thresholds") -> tuple[TeamRow, list[Alarm]]:
+    """One team's row (``key`` None: the Nexus's), and the alarms it raises."""
+    mine = (lambda teams_of: True) if key is None else (lambda teams_of: key in teams_of)
+    alarms = []
+    velocity = now_v.of(key)
+    prior = before_v.of(key) if before_v else None
+    change = (velocity - prior) * 100.0 / prior if prior else None
+    velocity_alarm = None
+    if change is not None and change > limits.velocity_rise_percent:
+        velocity_alarm = "rise"
+        alarms.append(Alarm("velocity_rise", key, change, limits.velocity_rise_percent))
+    elif change is not None and ended and -change > limits.velocity_drop_percent:
+        velocity_alarm = "drop"
+        alarms.append(Alarm("velocity_drop", key, -change, limits.velocity_drop_percent))
+    hours = sorted(h for teams_of, h in measures if mine(teams_of))
+    median = statistics.median(hours) if hours else None
+    lead_state = None
+    if median is not None:
+        lead_state = ("alarm" if median > limits.lead_time_alarm_hours
+                      else "missed" if median >= limits.lead_time_goal_hours else "met")
+        if lead_state == "alarm":
+            alarms.append(Alarm("lead_time", key, median, limits.lead_time_alarm_hours))
+    my_waiting = sum(1 for w in waiting if mine(w.teams))
+    my_blocked = [b.hours for b in blockages if mine(b.teams)]
+    row = TeamRow(
+        team=key, velocity=velocity, previous=prior, change_percent=change, velocity_alarm=velocity_alarm,
+        merged=len(hours) + my_waiting, integrated=len(hours), lead_median_hours=median,
+        lead_p90_hours=hours[math.ceil(0.9 * len(hours)) - 1] if hours else None, lead_state=lead_state,
+        waiting=my_waiting, bugs=sum(1 for _, teams_of in bugs if mine(teams_of)),
+        blocked=len(my_blocked), blocked_longest_hours=max(my_blocked, default=None),
+        **({"unsplit": now_v.unsplit, "no_team": now_v.no_team, "unestimated": now_v.unestimated} if key is None else {}),
+    )
+    return row, alarms
 
 
 def _velocities(items: Iterable[ItemRecord], cal: Calendar, wanted: set[int], teams: _Teams) -> dict[int, _Velocity]:

@@ -11,7 +11,6 @@ refused with why (``sprint_reply.refusal``).
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from ..checks.nexus_metrics import CHART_SPRINTS, LIST_LIMIT, Alarm, SprintMetrics, SprintUnknown, TeamRow, nexus_metrics
 from ..config import Config
