@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Iterable, Protocol
 
-from ..config.nexus import Sprint as SprintConfig, zone
+from ..config.nexus import SprintCalendar, zone
 from . import patterns
 
 Milestone = tuple[str, "date | datetime | None"]  # (title, due date)
@@ -52,7 +52,7 @@ class Calendar(Protocol):
         """Up to ``count`` sprints ending with ``number`` (itself included), oldest first."""
 
 
-def calendar(config: SprintConfig, milestones: Iterable[Milestone] = ()) -> Calendar:
+def calendar(config: SprintCalendar, milestones: Iterable[Milestone] = ()) -> Calendar:
     tz = zone(config.timezone)
     if config.from_milestones:
         found = milestone_sprints(milestones, config.milestone_pattern, config.length_days, tz)

@@ -22,7 +22,7 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-class Sprint(Strict):
+class SprintCalendar(Strict):
     start: date = date(2026, 1, 5)  # the first day of sprint 1
     length_days: int = Field(default=14, ge=1, le=365)
     timezone: str = "UTC"  # sprints start at midnight here (IANA name, e.g. Europe/Paris)
@@ -77,7 +77,7 @@ class Thresholds(Strict):
 
 
 class NexusConfig(Strict):
-    sprint: Sprint = Sprint()
+    sprint: SprintCalendar = SprintCalendar()
     thresholds: Thresholds = Thresholds()
     integration: Integration = Integration()
     bug_label: str = "bug"  # a cross-team item carrying it is a cross-team bug
