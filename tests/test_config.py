@@ -107,10 +107,11 @@ def test_nexus_section_is_the_organisations_only():
     config = load_config(default_config_text())
     assert config.nexus.sprint.length_days == 14 and config.nexus.thresholds.velocity_drop_percent == 20
     assert str(config.nexus.sprint.start) == "2026-01-05" and config.nexus.integration.environment == "staging"
-    with pytest.raises(ConfigError) as info:
-        load_override("review:\n  min_approvals: 2\nnexus:\n  sprint:\n    length_days: 7\n")
-    assert (info.value.file, info.value.line, info.value.field) == (REPO, 3, "nexus")
-    assert "whole organisation" in str(info.value)
+    repo = load_override("review:\n  min_approvals: 2\nnexus:\n  sprint:\n    length_days: 7\n")
+    assert repo.nexus == config.nexus and repo.review.min_approvals == 2  # the rest of the file applies
+    assert [str(n) for n in repo.notices] == [
+        f"{REPO}:3: nexus: refused, the organisation's rule applies "
+        "(one sprint calendar and one set of metric alarms serve the whole Nexus)"]
 
 
 def test_oversized_config_is_refused():

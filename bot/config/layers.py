@@ -50,11 +50,14 @@ def tighten(org: Config, merged: Config, repo_tree: dict, repo_where: dict, file
     refusals: list[Refusal] = []
     items = [_item(org_item, item, org, relax.items, refusals) if (org_item := _find(org, item.id)) else item
              for item in merged.items]
-    update: dict[str, Any] = {"items": items, "repositories": org.repositories, "dependencies": org.dependencies}
+    update: dict[str, Any] = {"items": items, "repositories": org.repositories, "dependencies": org.dependencies,
+                              "nexus": org.nexus}
     if repo_tree.get("repositories") is not None:
         refusals.append(Refusal(("repositories",), "only the organisation says what repositories may relax"))
     if repo_tree.get("dependencies") is not None:
         refusals.append(Refusal(("dependencies",), "only the organisation says whether written links are mirrored"))
+    if repo_tree.get("nexus") is not None:
+        refusals.append(Refusal(("nexus",), "one sprint calendar and one set of metric alarms serve the whole Nexus"))
     review, waivers, teams = merged.review, merged.waivers, dict(merged.teams)
     if not _open(relax.settings, "review.min_approvals") and review.min_approvals < org.review.min_approvals:
         refusals.append(Refusal(("review", "min_approvals"), f"at least {org.review.min_approvals}, as the organisation asks"))

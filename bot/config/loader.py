@@ -19,8 +19,7 @@ from .layers import tighten
 
 MAX_CONFIG_BYTES = 512 * 1024
 MAX_CONFIG_NODES = 100_000  # the embedded config has about 2,000
-ORGANISATION_ONLY = (("review", "membership_ttl_seconds"),  # one cache serves every repository
-                     ("nexus",))  # one sprint calendar and one set of metric alarms for the Nexus
+ORGANISATION_ONLY = (("review", "membership_ttl_seconds"),)  # one cache serves every repository
 # The embedded organisation config ships inside the package (a wheel install has it too); the
 # checkout's config/dod.yml is a link to it, where people look for it.
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "dod.yml"

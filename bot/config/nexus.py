@@ -1,8 +1,9 @@
 """The schema of the ``nexus:`` section: the sprint calendar and the thresholds of the Nexus metrics
 (``/nexus metrics``, computed by ``bot/checks/nexus_metrics.py`` over ``bot/checks/sprints.py``).
 
-The whole section is the organisation's: a repository's file may not set it (``loader.py``), since
-every repository's metrics are read against one calendar and one set of alarms.
+The whole section is the organisation's: a repository's file that sets it is refused (``layers.py``;
+the organisation's section applies, with a notice), since every repository's metrics are read against
+one calendar and one set of alarms.
 """
 
 from __future__ import annotations
