@@ -194,7 +194,7 @@ def nexus_metrics(history: NexusHistory, config: "Config", number: int | None = 
     teams = _Teams(config)
     chart_sprints = cal.before(sprint.number, CHART_SPRINTS)
     previous = chart_sprints[-2] if len(chart_sprints) > 1 else None
-    velocities = _velocities(history.items, cal, {s.number for s in chart_sprints}, teams)
+    velocities = _velocities(history.items, cal, chart_sprints, teams)
     current = now in sprint
     ended = now >= sprint.end
     names = integration_names(config)
@@ -370,10 +370,13 @@ def _row(key: str | None, now_v: "_Velocity", before_v: "_Velocity | None", ende
     return row, alarms
 
 
-def _velocities(items: Iterable[ItemRecord], cal: Calendar, wanted: set[int], teams: _Teams) -> dict[int, _Velocity]:
-    out = {number: _Velocity() for number in wanted}
+def _velocities(items: Iterable[ItemRecord], cal: Calendar, sprints: list[Sprint], teams: _Teams) -> dict[int, _Velocity]:
+    out = {sprint.number: _Velocity() for sprint in sprints}
+    first, end = sprints[0].start, sprints[-1].end
     for record in items:
         if record.is_pull_request or not record.completed or record.closed_at is None:
+            continue
+        if not first <= record.closed_at < end:
             continue
         number = cal.number(record.closed_at)
         if number in out:
@@ -385,15 +388,16 @@ class _Integrations:
     """The times of integration evidence, per (repository, branch) and per repository (deployments
     of a branch the forge did not name), sorted: the first one at or after a merge is a bisection."""
 
-    def __init__(self, evidence: Iterable[IntegrationEvidence], repos: set[str], names: tuple[str, ...],
-                 environment: str):
+    def __init__(self, evidence: Iterable[IntegrationEvidence], repos: set[str], since: datetime | None,
+                 names: tuple[str, ...], environment: str):
+        """Only evidence of ``repos`` at or after ``since`` (the first merge measured) can matter."""
         environment = environment.casefold()
         patterns = tuple(name.casefold() for name in names)
         named: dict[str, bool] = {}
         self.on_branch: dict[tuple[str, str], list[datetime]] = {}
         self.unnamed_branch: dict[str, list[datetime]] = {}
         for ev in evidence:
-            if ev.repo not in repos:
+            if since is None or ev.at < since or ev.repo not in repos:
                 continue
             if ev.environment is not None and ev.environment.casefold() == environment:
                 pass  # a deployment to the integration environment
@@ -426,7 +430,8 @@ def _lead_times(history: NexusHistory, config: "Config", sprint: Sprint, now: da
     limit = config.nexus.thresholds.lead_time_alarm_hours
     merged = [r for r in history.items if r.is_pull_request and r.merged_at is not None and r.merged_at in sprint
               and any(fnmatchcase(r.base, pattern) for pattern in integration.base_branches)]
-    index = _Integrations(history.evidence, {r.ref.repo for r in merged}, names, integration.environment)
+    since = min((r.merged_at for r in merged if r.merged_at is not None), default=None)
+    index = _Integrations(history.evidence, {r.ref.repo for r in merged}, since, names, integration.environment)
     measures, waiting = [], []
     for pr in merged:
         assert pr.merged_at is not None
