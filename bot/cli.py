@@ -41,6 +41,19 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     check.add_argument("--config", help="an organisation config to try instead of the configured one")
     check.add_argument("--forgejo", action="store_true", help="the PR is on the configured Forgejo instance")
+    backfill = sub.add_parser(
+        "backfill", help="read an owner's past sprints from the forge into the Nexus metrics' history",
+        description="Read the issues and pull requests of OWNER updated in the current sprint and the N "
+        "previous ones (and the deployments of the repositories that merged) into the store the bot uses "
+        "(DATABASE_PATH or REDIS_URL). Resumable: run it again after a crash and it goes on after the last "
+        "finished sprint; safe while the bot runs.",
+    )
+    backfill.add_argument("owner", help="the organisation (or user) whose repositories to read")
+    backfill.add_argument("--sprints", type=int, default=None,
+                          help="previous sprints to read besides the current one (default: BACKFILL_SPRINTS, or 6)")
+    backfill.add_argument("--forgejo", nargs="?", const="default", default=None, metavar="INSTANCE",
+                          help="the owner is on this configured Forgejo instance (default: GitHub)")
+    backfill.add_argument("--again", action="store_true", help="read every sprint again, even those already read")
     sub.add_parser("settings", help="print every setting and what it means (the README's table)")
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -66,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"nexus-bot: {exc}", file=sys.stderr)
         return 2
+    if args.command == "backfill":
+        from .service.backfill_command import run_backfill
+
+        return asyncio.run(run_backfill(settings, args.owner, args.sprints, args.forgejo, args.again))
     if args.command == "serve":
         from .service.server import run, serve, setup_logging
 

@@ -57,6 +57,7 @@ def settings_for(tmp_path: Path, *, github=None, forgejo=None, **extra) -> Setti
         "RETRY_BASE_SECONDS": "0.05",
         "RETRY_MAX_SECONDS": "0.5",
         "LOG_LEVEL": "debug",
+        "BACKFILL_SPRINTS": "0",  # no backfill at first sight unless a test asks for it
     }
     if github is not None:
         env.update(

@@ -55,6 +55,7 @@ class BotProcess(WebhookClient):
             "COALESCE_SECONDS": "0.1",
             "RETRY_BASE_SECONDS": "0.1",
             "RETRY_MAX_SECONDS": "0.5",
+            "BACKFILL_SPRINTS": "0",  # the benchmarks and tests that want a backfill at first sight say so
         }
         if github is not None:
             self.env.update(

@@ -447,7 +447,7 @@ async def test_fake_rejects_what_github_would(fake_github, forge):
     fake_github.violations.clear()
 
 
-async def test_fake_answers_parse_with_githubs_models(fake_github, forge):
+async def test_fake_answers_parse_with_githubs_models(fake_github, forge, app):
     """Every endpoint, once: with ``strict`` the fake parses each answer with githubkit's model."""
     fake_github.add_pr(REPO, 7, labels=["P1"], files=["a"])
     fake_github.add_review(REPO, 7, "bob", "approved")
@@ -475,6 +475,8 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge):
     assert await forge.deployments(REPO, "staging", since) == [("abc123", datetime(2026, 12, 1, 10, tzinfo=timezone.utc))]
     window = await forge.items_updated(REPO.split("/")[0], since, datetime.now(timezone.utc) + timedelta(days=1))
     assert {(i.number, i.is_pull_request) for i in window} >= {(3, False), (7, True)}
+    assert await app.installation_of("org") == fake_github.installation_id
+    assert await app.installation_of("nobody") is None  # neither an organisation nor a user with the App
     assert fake_github.blocked_by[(REPO, 5)] == [(REPO, 3), (REPO, 6)]
     await forge.file_at(REPO, "README.md", "main")
     fake_github.set_file(REPO, "main", ".github/CODEOWNERS", "* @org/backend")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from ..checks.sprints import calendar
 from ..config import Config
 from ..forges.base import Forge
 from .history import record_item, record_evidence
@@ -37,8 +38,29 @@ class BackfillReport:
     repositories: set[str] = field(default_factory=set)
 
 
+DEFAULT_SPRINTS = 6  # previous sprints a backfill reads, besides the current one
+
+
+def sprint_windows(config: Config, previous: int = DEFAULT_SPRINTS,
+                   now: datetime | None = None) -> list[tuple[datetime, datetime]]:
+    """One window per sprint, the current one and ``previous`` before it, oldest first (the current
+    one up to now). Before the first sprint: as many sprint lengths back from now."""
+    now = now or datetime.now(timezone.utc)
+    cal = calendar(config.nexus.sprint)
+    number = cal.number(now)
+    if number is None:
+        length = timedelta(days=config.nexus.sprint.length_days)
+        return [(now - length * (i + 1), now - length * i) for i in reversed(range(previous + 1))]
+    return [(s.start, min(s.end, now)) for s in cal.before(number, previous + 1)]
+
+
 def _key(where: str, owner: str) -> str:
     return f"backfill:{where}:{owner.lower()}"
+
+
+async def forget_progress(services: Services, where: str, owner: str) -> None:
+    """Read every window again at the next backfill (``nexus-bot backfill --again``)."""
+    await services.memory.remember(_key(where, owner), json.dumps({"done": []}))
 
 
 async def finished_windows(services: Services, where: str, owner: str) -> set[str]:
@@ -83,4 +105,22 @@ async def backfill(services: Services, forge: Forge, where: str, owner: str, con
             report.evidence += 1
     log.info("backfill of %s: %d windows read (%d already done), %d items, %d pull requests, %d deployments",
              owner, report.windows, report.skipped, report.items, report.pull_requests, report.evidence)
+    return report
+
+
+BACKFILL_LEASE = 3600.0  # seconds one process may hold an owner's first backfill before another may take it over
+
+
+async def ensure_backfilled(services: Services, forge: Forge, where: str, owner: str, config: Config,
+                            windows: list[tuple[datetime, datetime]], environment: str,
+                            holder: str) -> BackfillReport | None:
+    """The first time the bot works for ``owner``: backfill once (one process at a time, under a
+    lease in the store); None when it was done before or another process is doing it."""
+    key = f"backfilled:{where}:{owner.lower()}"
+    if await services.memory.recall(key):
+        return None
+    if not await services.memory.lock(f"lock:{key}", holder, BACKFILL_LEASE):
+        return None
+    report = await backfill(services, forge, where, owner, config, windows, environment)
+    await services.memory.remember(key, json.dumps({"items": report.items, "windows": len(windows)}))
     return report

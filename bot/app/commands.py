@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timezone
 
 from .. import markers
 from ..checks.deps import DepGraph, build_graph
@@ -13,6 +14,7 @@ from ..commands.context import Refused
 from ..commands.parser import parse_commands
 from ..config import Config, ConfigError
 from ..forges.base import Forge
+from ..history import NexusHistory
 from ..model import Comment, Event, ItemRef, Waiver
 from . import converge
 from .dod import assess, publish
@@ -90,6 +92,15 @@ class ForgeCommandContext:
             raise Refused(f"The forge refused to ask {teams} for a review (HTTP {request.refused.status}): "
                           "check that the team exists and can see this repository.")
         return request.teams
+
+    async def nexus_history(self) -> NexusHistory:
+        """The organisation's records as the store keeps them (milestones are not read: sprints come
+        from the configured calendar)."""
+        now = datetime.now(timezone.utc)
+        if self.services.history is None:
+            return NexusHistory(as_of=now)
+        items, evidence = await self.services.history.load(self.where, self.repo.split("/", 1)[0])
+        return NexusHistory(as_of=now, items=tuple(items), evidence=tuple(evidence))
 
     async def dependency_graph(self, depth: int) -> DepGraph:
         root = ItemRef(self.forge.name, self.repo, self.number)

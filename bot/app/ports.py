@@ -28,6 +28,9 @@ class Memory(Protocol):
 
     async def recall(self, key: str) -> str | None: ...
 
+    async def lock(self, key: str, owner: str, seconds: float) -> bool:
+        """Hold ``key`` for ``seconds`` (one holder across processes); True when ``owner`` holds it."""
+
 
 class Rechecks(Protocol):
     """Re-evaluations the bot schedules for itself, for changes no webhook will announce."""

@@ -15,9 +15,11 @@ taken as relevant: skipping must never make a verdict stale.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from fnmatch import fnmatchcase
 
 from ..checks.kinds import reads
+from ..checks.nexus_metrics import integration_names
 from ..config import Config, ConfigError
 from ..forges.base import Forge
 from ..model import Event, State
@@ -27,7 +29,7 @@ from .config_changes import on_push
 from .config_check import check_config_change
 from .merge_queue import check_merge_group
 from .dod import assess, publish
-from .history import record_item
+from .history import record_evidence, record_item
 from .ports import Services
 from .ready import run_ready
 
@@ -59,6 +61,41 @@ def route(event: Event) -> str | None:
     if what == READY and event.is_pull_request:
         return None  # pull requests are not judged for Ready
     return what
+
+
+def is_evidence(event: Event) -> bool:
+    """A success that may be integration evidence for the Nexus metrics: a deployment, or a check or
+    status on a branch (names and environment are the config's: ``record_evidence_of`` decides)."""
+    if not event.extra.get("succeeded"):
+        return False
+    return event.name == "deployment_status" or (event.name == "check" and bool(event.extra.get("branch")))
+
+
+async def record_evidence_of(services: Services, forge: Forge, where: str, event: Event) -> str | None:
+    """Keep the event as integration evidence when the organisation's config says it is; the outcome."""
+    if not is_evidence(event) or event.repo is None or not event.head_sha:
+        return None
+    config = await services.reads.org_rules(forge, where, event.repo)
+    integration = config.nexus.integration
+    if event.name == "deployment_status":
+        environment = event.extra.get("environment")
+        if environment != integration.environment:
+            return None
+        name, at = "deployment", _time(event.extra.get("at"))
+    else:
+        name, environment, at = event.extra.get("check_name") or "", None, None
+        if not any(fnmatchcase(name.lower(), pattern.lower()) for pattern in integration_names(config)):
+            return None
+    await record_evidence(services, where, event.repo, event.head_sha, name, branch=event.extra.get("branch"),
+                          environment=environment, at=at)
+    return f"history: integration evidence ({name})"
+
+
+def _time(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def ignore_reason(event: Event) -> str | None:
@@ -142,7 +179,7 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
             config = await services.reads.config_for(forge, where, first.repo, closed[-1].extra.get("base_ref") or "")
         except ConfigError:  # a broken repository file: the organisation's teams and labels still say it
             config = await services.reads.org_rules(forge, where, first.repo)
-        issue = await forge.issue(first.repo, first.number)
+        issue = closed[-1].extra.get("snapshot") or await forge.issue(first.repo, first.number)
         await record_item(services, where, issue, config, base=closed[-1].extra.get("base_ref") or "")
         done.append("history")
     for event in (e for e in events if route(e) == QUEUE):

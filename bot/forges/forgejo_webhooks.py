@@ -19,7 +19,7 @@ import hmac
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from ..model import Comment, Event
+from ..model import Comment, Event, Issue
 from .base import PayloadError, UnknownEvent, Webhooks
 from .payload import field as _get, json_object, optional as _optional
 
@@ -135,7 +135,19 @@ def _pull_request(kind: str, p: dict) -> dict:
         is_pull_request=True,
         head_sha=_get(pr, "head.sha"),
         labels=_labels(pr),
-        extra={"base_ref": _optional(pr, "base.ref", str), "changes": sorted(_optional(p, "changes", dict) or {})},
+        extra={"base_ref": _optional(pr, "base.ref", str), "changes": sorted(_optional(p, "changes", dict) or {}),
+               # closed: the pull request as the payload shows it (its merge, for the Nexus metrics' history)
+               "snapshot": _snapshot(_get(p, "repository.full_name"), pr) if _action(p) == "closed" else None},
+    )
+
+
+def _snapshot(repo: str, pr: dict) -> Issue:
+    return Issue(
+        forge=FORGE, repo=repo, number=_get(pr, "number"), title=pr.get("title") or "", body=pr.get("body") or "",
+        author=_login(pr.get("user")) or "", labels=_labels(pr) or (), state=pr.get("state") or "closed",
+        is_pull_request=True, url=pr.get("html_url") or "", created_at=_time(pr.get("created_at")),
+        updated_at=_time(pr.get("updated_at")), closed_at=_time(pr.get("closed_at")),
+        completed=pr.get("state") == "closed", merged_at=_time(pr.get("merged_at")),
     )
 
 
@@ -174,7 +186,8 @@ def _status(kind: str, p: dict) -> dict:
         name="check",
         action="pending" if _get(p, "state") == "pending" else "completed",
         head_sha=_get(p, "sha"),
-        extra={"check_name": _get(p, "context")},
+        extra={"check_name": _get(p, "context"), "succeeded": _get(p, "state") == "success",
+               "branch": next((b.get("name") for b in p.get("branches") or () if isinstance(b, dict)), None)},
     )
 
 

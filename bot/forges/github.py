@@ -95,6 +95,19 @@ class GitHubApp:
         self.app_slug = self.app_slug or response.json()["slug"]
         return response.json()["slug"]
 
+    async def installation_of(self, owner: str) -> int | None:
+        """The App's installation on an organisation or a user account; None when it is not installed."""
+        for path in (f"/orgs/{owner}/installation", f"/users/{owner}/installation"):
+            try:
+                response = await self._github.arequest("GET", path, headers={"X-GitHub-Api-Version": API_VERSION})
+            except GitHubException as e:
+                error = forge_error(e)
+                if error.status == 404:
+                    continue
+                raise error from e
+            return response.json()["id"]
+        return None
+
     async def bot_login(self) -> str:
         """The login the app writes as: ``<slug>[bot]``."""
         return f"{await self.slug()}[bot]"
@@ -214,7 +227,7 @@ class GitHubForge(ConditionalReads):
         data, _ = await self._get(f"/repos/{repo}/issues/{number}")
         self._labels_seen(repo, (label["name"] for label in data.get("labels") or ()))
         comments, links = await asyncio.gather(self._comments(repo, number), self._native_links(repo, number, data))
-        return self._snapshot(repo, data, comments, links)
+        return payload.issue(self.name, repo, data, comments, links)
 
     async def _native_links(self, repo: str, number: int, data: dict) -> tuple[NativeLink, ...]:
         """The issue's dependencies ("blocked by", "blocking") and sub-issues, read only when the issue's
@@ -389,30 +402,8 @@ class GitHubForge(ConditionalReads):
         found = {}
         for data in items:
             repo = data["repository_url"].split("/repos/", 1)[1]
-            found[(repo, data["number"])] = self._snapshot(repo, data)
+            found[(repo, data["number"])] = payload.issue(self.name, repo, data)
         return list(found.values())
-
-    def _snapshot(self, repo: str, data: dict, comments: tuple[Comment, ...] = (),
-                  links: tuple[NativeLink, ...] = ()) -> Issue:
-        return Issue(
-            forge=self.name,
-            repo=repo,
-            number=data["number"],
-            title=data["title"],
-            body=data.get("body") or "",
-            author=payload.login_of(data.get("user")),
-            labels=tuple(label["name"] for label in data.get("labels") or ()),
-            state=data["state"],
-            comments=comments,
-            is_pull_request=bool(data.get("pull_request")),
-            url=data.get("html_url") or "",
-            native_links=links,
-            created_at=payload.time_of(data.get("created_at")),
-            updated_at=payload.time_of(data.get("updated_at")),
-            closed_at=payload.time_of(data.get("closed_at")),
-            completed=data["state"] == "closed" and data.get("state_reason") in (None, "completed"),
-            merged_at=payload.time_of((data.get("pull_request") or {}).get("merged_at")),
-        )
 
     async def deployments(self, repo: str, environment: str, since: datetime) -> list[tuple[str, datetime]]:
         """(sha, when) of each deployment to ``environment`` since ``since`` that succeeded, from its

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ..model import CheckResult, Comment, NativeLink, Review, ReviewState
+from ..model import CheckResult, Comment, Issue, NativeLink, Review, ReviewState
 
 
 def login_of(user: dict | None) -> str:
@@ -90,3 +90,30 @@ def native_link(kind: str, item: dict) -> NativeLink | None:
         repo = m.group("repo") if m else None
     number = item.get("number")
     return NativeLink(kind, repo, number) if repo and isinstance(number, int) else None
+
+
+def issue(forge: str, repo: str, data: dict, comments: tuple[Comment, ...] = (),
+          links: tuple[NativeLink, ...] = ()) -> Issue:
+    """An issue's JSON (or a pull request's: its merge is at the top level there) as a snapshot."""
+    pull = data.get("pull_request")
+    is_pull = bool(pull) or "merged_at" in data
+    merged = data.get("merged_at") if "merged_at" in data else (pull or {}).get("merged_at")
+    return Issue(
+        forge=forge,
+        repo=repo,
+        number=data["number"],
+        title=data.get("title") or "",
+        body=data.get("body") or "",
+        author=login_of(data.get("user")),
+        labels=tuple(label["name"] for label in data.get("labels") or ()),
+        state=data.get("state") or "open",
+        comments=comments,
+        is_pull_request=is_pull,
+        url=data.get("html_url") or "",
+        native_links=links,
+        created_at=time_of(data.get("created_at")),
+        updated_at=time_of(data.get("updated_at")),
+        closed_at=time_of(data.get("closed_at")),
+        completed=data.get("state") == "closed" and data.get("state_reason") in (None, "completed"),
+        merged_at=time_of(merged),
+    )

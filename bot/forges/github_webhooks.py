@@ -15,6 +15,7 @@ from typing import Callable, Mapping
 
 from ..model import Comment, Event
 from .base import PayloadError, UnknownEvent, Webhooks
+from . import github_payloads as payloads
 from .payload import field as _get, json_object, optional as _optional
 
 FORGE = "github"
@@ -93,6 +94,8 @@ def _pull_request(p: dict) -> dict:
             "base_ref": _optional(pr, "base.ref", str),
             "label": _optional(p, "label.name", str),  # labeled / unlabeled: the one label
             "changes": sorted(_optional(p, "changes", dict) or {}),  # edited: which fields
+            # closed: the pull request as the payload shows it (its merge, for the Nexus metrics' history)
+            "snapshot": payloads.issue(FORGE, _get(p, "repository.full_name"), pr) if p.get("action") == "closed" else None,
         },
     )
 
@@ -109,7 +112,9 @@ def _check(kind: str) -> Callable[[dict], dict]:
             action=_get(p, "action"),
             head_sha=_get(check, "head_sha"),
             pr_numbers=tuple(_get(pr, "number") for pr in check.get("pull_requests") or ()),
-            extra={"check_name": check.get("name"), "app_id": (check.get("app") or {}).get("id")},
+            extra={"check_name": check.get("name"), "app_id": (check.get("app") or {}).get("id"),
+                   "succeeded": check.get("conclusion") == "success",
+                   "branch": (check.get("check_suite") or {}).get("head_branch") or check.get("head_branch")},
         )
 
     return mapper
@@ -120,8 +125,17 @@ def _status(p: dict) -> dict:
         name="check",
         action="pending" if _get(p, "state") == "pending" else "completed",
         head_sha=_get(p, "sha"),
-        extra={"check_name": _get(p, "context"), "app_id": None},
+        extra={"check_name": _get(p, "context"), "app_id": None, "succeeded": _get(p, "state") == "success",
+               "branch": next((b.get("name") for b in p.get("branches") or () if isinstance(b, dict)), None)},
     )
+
+
+def _deployment_status(p: dict) -> dict:
+    """A deployment's status: integration evidence when it succeeds in the integration environment."""
+    status, deployment = _get(p, "deployment_status"), _get(p, "deployment")
+    return dict(name="deployment_status", action=_get(status, "state"), head_sha=_get(deployment, "sha"),
+                extra={"environment": status.get("environment") or deployment.get("environment"),
+                       "at": status.get("created_at"), "succeeded": status.get("state") == "success"})
 
 
 def _issues(p: dict) -> dict:
@@ -231,6 +245,7 @@ _MAPPERS: dict[str, Callable[[dict], dict]] = {
     "sub_issues": _native_link("sub_issues"),
     "push": _push,
     "merge_group": _merge_group,
+    "deployment_status": _deployment_status,
     "ping": _ping,
     "installation": _installation("installation", "repositories"),
     "installation_repositories": _installation("installation_repositories", "repositories_added"),

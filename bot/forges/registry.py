@@ -136,6 +136,25 @@ class Forges:
             raise NotConfigured(f"no Forgejo instance {event.instance!r} is configured")
         return forge
 
+    async def for_owner(self, owner: str, instance: str | None = None) -> Forge:
+        """The forge that serves ``owner`` (the GitHub App's installation on it, or the token; with
+        ``instance``, that Forgejo instance). Raises NotConfigured."""
+        if instance is not None:
+            forge = self.forgejo.get(instance)
+            if forge is None:
+                raise NotConfigured(f"no Forgejo instance {instance!r} is configured")
+            return forge
+        if self.github_problem:
+            raise NotConfigured(self.github_problem)
+        if self.github_app:
+            installation = await self.github_app.installation_of(owner)
+            if installation is None:
+                raise NotConfigured(f"the GitHub App is not installed on {owner!r}")
+            return self.github_app.forge_for(installation)
+        if self.github_token:
+            return self.github_token
+        raise NotConfigured("no GitHub App (APP_ID, PRIVATE_KEY) or GITHUB_TOKEN is configured")
+
     async def aclose(self) -> None:
         if self.github_app:
             await self.github_app.aclose()

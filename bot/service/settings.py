@@ -82,6 +82,7 @@ DOCUMENTED = [
     ("RETRY_MAX_SECONDS", "longest such wait (default 300); a forge's Retry-After is always honoured"),
     ("WRITES_PER_MINUTE", "writes per installation per minute, across all replicas (default 80, GitHub's secondary limit); 0: no pacing"),
     ("LOW_QUOTA_COALESCE_SECONDS", "when an installation has less than 10 % of its quota left, events for one PR are merged over this window (default 30)"),
+    ("BACKFILL_SPRINTS", "the first time the bot works for an owner it reads the current sprint and this many previous ones into the Nexus metrics' history (default 6; 0: no backfill at first sight, `nexus-bot backfill` still works)"),
     ("DETAILS_URL", "link shown with the verdict; may name {repo} and {number} (optional)"),
 ]
 
@@ -133,6 +134,7 @@ class Settings:
     retry_max_seconds: float = 300.0
     writes_per_minute: int = 80
     low_quota_coalesce_seconds: float = 30.0
+    backfill_sprints: int = 6
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: bool = True,
@@ -212,6 +214,7 @@ class Settings:
             retry_max_seconds=number("RETRY_MAX_SECONDS", 300.0, float),
             writes_per_minute=max(0, number("WRITES_PER_MINUTE", 80)),
             low_quota_coalesce_seconds=number("LOW_QUOTA_COALESCE_SECONDS", 30.0, float),
+            backfill_sprints=max(0, number("BACKFILL_SPRINTS", 6)),
         )
 
     def forgejo_instance(self, name: str) -> ForgejoInstance | None:

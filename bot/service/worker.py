@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 from ..app.ports import Services
-from ..app.router import ignore_reason, process_batch
+from ..app.backfill import ensure_backfilled, sprint_windows
+from ..app.router import ignore_reason, is_evidence, process_batch, record_evidence_of
 from ..forges.base import Forge, ForgeError, PayloadError
 from ..forges.registry import Forges, NotConfigured
 from ..model import Event
@@ -145,6 +146,8 @@ class Worker:
         self.metrics: Metrics | None = None
         self.poll_seconds = 1.0
         self._room = asyncio.Event()  # set when deliveries in memory finish
+        self._seen_owners: set[tuple[str, str]] = set()  # (forge instance, owner) whose history was seen to
+        self._background: set[asyncio.Task] = set()  # first backfills running
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -176,6 +179,8 @@ class Worker:
         """Stop taking work; finish what runs (up to ``timeout``); hand back the rest."""
         self.stopping = True
         self._room.set()
+        for task in list(self._background):  # a backfill resumes after its last finished window
+            task.cancel()
         if self._task:
             self._task.cancel()  # it only waits for work, or takes it in: what it took is handed back
             await asyncio.gather(self._task, return_exceptions=True)
@@ -262,17 +267,20 @@ class Worker:
 
     async def _ingest(self, delivery: Delivery) -> None:
         started = time.perf_counter()
-        event = None
+        event, evidence = None, None
         try:
             event = recheck.parse(delivery.headers, delivery.body, delivery.instance, delivery.forge)
             if event is None:
                 event = await self.forges.parse(delivery.forge, delivery.instance, delivery.headers, delivery.body)
             event = _checked(event)
+            if is_evidence(event) and not event.from_this_bot:  # a fact for the Nexus metrics, whatever else it is
+                evidence = await record_evidence_of(self.services, self.forges.for_event(event), event.where, event)
             reason = ignore_reason(event)
             if reason:
-                await self._finish(delivery, event, reason, started)
+                await self._finish(delivery, event, evidence or reason, started)
                 return
             forge = self.forges.for_event(event)
+            self._first_sight(forge, event)
             keys = await self._entities(event, forge)
         except NotConfigured as exc:  # kept until the configuration is fixed (within DELIVERY_TTL_HOURS)
             log.error("delivery %s waits: %s", delivery.id, exc)
@@ -289,7 +297,7 @@ class Worker:
             await self._finish(delivery, event, f"error: {type(exc).__name__}: {exc}", started, state="failed")
             return
         if not keys:
-            await self._finish(delivery, event, "ignored: no open pull request for this commit", started)
+            await self._finish(delivery, event, evidence or "ignored: no open pull request for this commit", started)
             return
         self.shares[delivery.id] = len(keys)
         delivery = replace(delivery, body=b"")  # parsed: the 23 KB body need not wait in memory
@@ -303,6 +311,28 @@ class Worker:
             elif low and self.metrics is not None:
                 self.metrics.merged_low.labels(ev.forge).inc()
             batch.items.append((ev, delivery))
+
+    def _first_sight(self, forge, event: Event) -> None:
+        """The first event of an owner in this process: backfill its Nexus history in the background
+        (once per owner across processes and restarts: ``app.backfill.ensure_backfilled``)."""
+        owner = (event.repo or "").split("/", 1)[0]
+        key = (event.where, owner.lower())
+        if not owner or self.settings.backfill_sprints <= 0 or key in self._seen_owners:
+            return
+        self._seen_owners.add(key)
+        task = asyncio.get_running_loop().create_task(self._backfill(forge, event.where, owner))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _backfill(self, forge, where: str, owner: str) -> None:
+        try:
+            config = await self.services.reads.org_rules(forge, where, f"{owner}/.github")
+            await ensure_backfilled(self.services, forge, where, owner, config,
+                                    sprint_windows(config, self.settings.backfill_sprints),
+                                    config.nexus.integration.environment, holder=self.owner)
+        except Exception as exc:  # tried again at this owner's next event
+            log.error("backfill of %s failed: %s: %s", owner, type(exc).__name__, str(exc)[:200])
+            self._seen_owners.discard((where, owner.lower()))
 
     async def _entities(self, event: Event, forge) -> list[tuple[tuple, Event]]:
         """The (entity key, event) pairs this event concerns; check events may name no PR."""

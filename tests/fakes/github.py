@@ -955,7 +955,7 @@ class FakeGitHub:
 
     def _authenticate(self, request: web.Request) -> Actor | None:
         scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
-        if request.path == "/app" or request.path.startswith("/app/"):
+        if request.path == "/app" or request.path.startswith("/app/") or request.path.endswith("/installation"):
             if scheme.lower() != "bearer":
                 return None
             try:
@@ -1006,6 +1006,8 @@ class FakeGitHub:
             ("POST", "/app/installations/{id}/access_tokens", self._create_token,
              M.AppInstallationsInstallationIdAccessTokensPostBody, M.InstallationToken),
             ("GET", "/user", self._get_user, None, M.SimpleUser),
+            ("GET", "/orgs/{owner}/installation", self._get_installation, None, M.Installation),
+            ("GET", "/users/{owner}/installation", self._get_installation, None, M.Installation),
             ("GET", f"{r}/pulls/{{number}}", self._get_pull, None, M.PullRequest),
             ("GET", f"{r}/pulls/{{number}}/files", self._get_files, None, list[M.DiffEntry]),
             ("GET", f"{r}/pulls/{{number}}/reviews", self._get_reviews, None, list[M.PullRequestReview]),
@@ -1066,6 +1068,17 @@ class FakeGitHub:
         return web.json_response({**app, "client_id": "Iv1.fake", "client_secret": "fake-client-secret",
                                   "webhook_secret": self.webhook_secret.decode(), "pem": self.private_key},
                                  status=201)
+
+    async def _get_installation(self, request):
+        """The App's installation on an account that has repositories here (GitHub: 404 otherwise)."""
+        owner = request.match_info["owner"]
+        if not any(repo.split("/")[0] == owner for repo, _ in self.issues) and not any(
+                repo.split("/")[0] == owner for repo, _, _ in self.contents):
+            return self._error(404, "Not Found")
+        installation = _rewrite(fixture("installation/created.json")["installation"], {_FIXTURE_OWNER: owner})
+        installation.update(id=self.installation_id, app_id=self.app_id, app_slug=self.app_slug,
+                            account=_user(owner, "Organization"))
+        return web.json_response(installation)
 
     async def _get_app(self, request):
         return web.json_response(self._integration(self.app_id, self.app_slug))
