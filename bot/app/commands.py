@@ -15,6 +15,7 @@ from ..commands.parser import parse_commands
 from ..config import Config, ConfigError
 from ..forges.base import Forge, ForgeError
 from ..model import Comment, Event, ItemRef, Waiver
+from ..msg import Msg
 from . import converge
 from .dod import assess, publish
 from .ports import Services
@@ -62,7 +63,7 @@ class ForgeCommandContext:
 
     async def set_labels(self, add: set[str], remove: set[str]) -> None:
         if not await converge.set_labels(self.forge, self.config, self.repo, self.number, add, remove):
-            raise Refused("The forge refused to change this item's labels (the bot may not write here).")
+            raise Refused(Msg("The forge refused to change this item's labels (the bot may not write here)."))
         self._labels = (await self.labels() | set(add)) - set(remove)
 
     async def _assess(self):
@@ -87,8 +88,9 @@ class ForgeCommandContext:
         request = await converge.request_team_reviews(self.forge, self.services.memory, a.facts, any_change=True)
         if request.refused is not None:
             teams = ", ".join(self.config.team_name(t) for t in request.teams)
-            raise Refused(f"The forge refused to ask {teams} for a review (HTTP {request.refused.status}): "
-                          "check that the team exists and can see this repository.")
+            raise Refused(Msg("The forge refused to ask {teams} for a review (HTTP {status}): "
+                              "check that the team exists and can see this repository.",
+                              teams=teams, status=request.refused.status))
         return request.teams
 
     async def dependency_graph(self, depth: int) -> DepGraph:
@@ -114,7 +116,7 @@ class ForgeCommandContext:
 
     async def record_waiver(self, waiver: Waiver) -> None:
         if not self.services.signer:
-            raise Refused("Waivers need a key to sign them: the bot's operator must set MARKER_KEYS.")
+            raise Refused(Msg("Waivers need a key to sign them: the bot's operator must set MARKER_KEYS."))
         self.markers.append(markers.waiver(waiver, self.services.signer, self.place))
         self.waiver_changes[waiver.item_id] = waiver
 

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ..config.base import EvidenceBase, check_regex
+from ..msg import Msg
 from .ci import matching
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
@@ -71,22 +72,25 @@ def judge(ev: MetricEvidence, facts: Facts) -> Finding:
     checks = matching(facts, ev.names)
     want = f"{ev.op} {ev.threshold:g}{' ' + ev.unit if ev.unit else ''}"
     if not checks:
-        reason = f"no check named {' / '.join(ev.names)} reported on this commit"
-        return pending(reason + " yet") if ev.missing == "pending" else failed(reason)
+        names = " / ".join(ev.names)
+        if ev.missing == "pending":
+            return pending(Msg("no check named {name} reported on this commit yet", name=names))
+        return failed(Msg("no check named {name} reported on this commit", name=names))
     done = [c for c in checks if c.completed]
     if not done:
-        return pending(", ".join(c.name for c in checks) + " still running")
+        return pending(Msg("{names} still running", names=", ".join(c.name for c in checks)))
     for check in done:
         value = extract(check.text, ev.pattern, ev.unit)
         if value is None:
             continue
         shown = f"{value:g}{' ' + ev.unit if ev.unit else ''}"
         if _OPS[ev.op](value, ev.threshold):
-            return passed(f"{check.name}: {shown} ({want})")
-        return failed(f"{check.name}: {shown}, needs {want}", f"Bring it to {want}.")
+            return passed(Msg("{name}: {value} ({wanted})", name=check.name, value=shown, wanted=want))
+        return failed(Msg("{name}: {value}, needs {wanted}", name=check.name, value=shown, wanted=want),
+                      Msg("Bring it to {wanted}.", wanted=want))
     return failed(
-        f"no number found in the output of {', '.join(c.name for c in done)}",
-        "Make the job print the figure in its summary or status description.",
+        Msg("no number found in the output of {names}", names=", ".join(c.name for c in done)),
+        Msg("Make the job print the figure in its summary or status description."),
     )
 
 
