@@ -15,7 +15,7 @@ from pydantic import Field
 
 from ..config.base import EvidenceBase
 from ..model import Review, ReviewState
-from ..msg import Msg, both, join
+from ..msg import Msg, NMsg, both, join
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
 from .kind import Kind, Reads
@@ -109,18 +109,18 @@ def judge(ev: ApprovalsEvidence, facts: Facts) -> Finding:
     if len(t.approvers) < t.needed or missing:
         todo = [name(team) for team in missing]
         ask = (Msg("someone from {teams}", teams=both(todo)) if todo
-               else Msg("{count} more reviewer(s)", count=t.needed - len(t.approvers)))
+               else NMsg("{n} more reviewer(s)", "{n} more reviewer(s)", t.needed - len(t.approvers)))
         return pending(Msg("{reason} · waiting for {who}", reason=reason, who=ask))
     return passed(reason)
 
 
 def weaker(org: ApprovalsEvidence, repo: ApprovalsEvidence, org_config) -> str | None:
     if org.per_team and not repo.per_team:
-        return "one approval per touched team, as the organisation asks"
+        return Msg("one approval per touched team, as the organisation asks")
     policy = org_config.review
     floor = org.min if org.min is not None else max(policy.min_approvals, policy.cross_team_min_approvals)
     if repo.min != org.min and (repo.min is None or repo.min < floor):
-        return f"at least {floor} approvals, as the organisation asks"
+        return Msg("at least {count} approvals, as the organisation asks", count=floor)
     return None
 
 

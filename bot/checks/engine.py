@@ -36,7 +36,7 @@ def judge(facts: Facts) -> Verdict:
     """The verdict on facts already gathered (the paths and team ownership of a 3000-file PR are
     computed once per evaluation, however often the rules look at them)."""
     config = facts.config
-    verdict = Verdict(head_sha=facts.pr.head_sha, notices=[str(n) for n in config.notices])
+    verdict = Verdict(head_sha=facts.pr.head_sha, notices=[n.text() for n in config.notices])
     for item in config.enabled_items():
         ok, why = applies(item.when, facts)
         waits: set[str] = set()

@@ -31,7 +31,7 @@ def judge(ev: FilesEvidence, facts: Facts) -> Finding:
 
 def weaker(org: FilesEvidence, repo: FilesEvidence, org_config) -> str | None:
     if not set(repo.patterns) <= set(org.patterns):
-        return f"may only keep some of the patterns {', '.join(org.patterns)}"
+        return Msg("may only keep some of the patterns {patterns}", patterns=", ".join(org.patterns))
     return None
 
 

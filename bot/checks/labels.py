@@ -42,9 +42,9 @@ def judge(ev: LabelEvidence, facts: Facts) -> Finding:
 def weaker(org: LabelEvidence, repo: LabelEvidence, org_config) -> str | None:
     present, absent = {n.casefold() for n in repo.present}, {n.casefold() for n in repo.absent}
     if org.present and not (repo.present and present <= {n.casefold() for n in org.present}):
-        return f"may only keep some of the labels {', '.join(org.present)}"
+        return Msg("may only keep some of the labels {labels}", labels=", ".join(org.present))
     if not {n.casefold() for n in org.absent} <= absent:
-        return f"must still refuse the labels {', '.join(org.absent)}"
+        return Msg("must still refuse the labels {labels}", labels=", ".join(org.absent))
     return None
 
 

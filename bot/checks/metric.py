@@ -106,9 +106,10 @@ def within(org: MetricEvidence, repo: MetricEvidence) -> bool:
 
 def weaker(org: MetricEvidence, repo: MetricEvidence, org_config) -> str | None:
     if (repo.pattern, repo.unit) != (org.pattern, org.unit):
-        return "a repository may not change where the number is read"
+        return Msg("a repository may not change where the number is read")
     if not within(org, repo):
-        return f"{repo.op} {repo.threshold:g} is looser than the organisation's {org.op} {org.threshold:g}"
+        return Msg("{wanted} is looser than the organisation's {org}", wanted=f"{repo.op} {repo.threshold:g}",
+                   org=f"{org.op} {org.threshold:g}")
     return weaker_names(org.names, repo.names, False, False) or weaker_missing(org.missing, repo.missing)
 
 

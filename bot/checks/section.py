@@ -35,9 +35,9 @@ def judge(ev: SectionEvidence, facts: Facts) -> Finding:
 
 def weaker(org: SectionEvidence, repo: SectionEvidence, org_config) -> str | None:
     if repo.heading != org.heading:
-        return "a repository may not change which section is read"
+        return Msg("a repository may not change which section is read")
     if repo.min_chars < org.min_chars:
-        return f"at least {org.min_chars} characters, as the organisation asks"
+        return Msg("at least {count} characters, as the organisation asks", count=org.min_chars)
     return None
 
 

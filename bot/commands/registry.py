@@ -17,7 +17,7 @@ from typing import Awaitable, Callable, Literal, Sequence
 
 from ..config import Config
 from ..model import LabelChange
-from ..msg import Msg, NMsg, either, join
+from ..msg import Msg, either, join
 from .context import CommandContext, Refused
 from .parser import Invocation
 from .reply import escape_user_text, listing
@@ -95,9 +95,8 @@ class Registry:
         answers = [Answer(invocation, await self._run(ctx, access, invocation)) for invocation in runnable]
         if rest:
             if len(rest) > 1:
-                message = NMsg("Not run, nor the {n} after it: a comment runs at most {most} commands.",
-                               "Not run, nor the {n} after it: a comment runs at most {most} commands.",
-                               len(rest) - 1, most=MAX_COMMANDS_PER_COMMENT)
+                message = Msg("Not run, nor the {count} after it: a comment runs at most {most} commands.",
+                              count=len(rest) - 1, most=MAX_COMMANDS_PER_COMMENT)
             else:
                 message = Msg("Not run: a comment runs at most {most} commands.", most=MAX_COMMANDS_PER_COMMENT)
             answers.append(Answer(rest[0], refused(message)))
@@ -129,11 +128,13 @@ class Registry:
 
     def _unknown(self, name: str, prefix: str) -> str:
         close = difflib.get_close_matches(name, list(self._by_name), n=1)
+        help_ = "`" + prefix + " help`"
         if close:
+            suggestion = "`" + prefix + " " + close[0] + "`"
             return Msg("{name} is not a command. Did you mean {suggestion}? {help} lists the commands you can run here.",
-                       name=escape_user_text(name), suggestion=f"`{prefix} {close[0]}`", help=f"`{prefix} help`")
+                       name=escape_user_text(name), suggestion=suggestion, help=help_)
         return Msg("{name} is not a command. {help} lists the commands you can run here.",
-                   name=escape_user_text(name), help=f"`{prefix} help`")
+                   name=escape_user_text(name), help=help_)
 
 
 class Access:

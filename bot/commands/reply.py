@@ -121,10 +121,11 @@ def render_reply(answers: list[Answer], limit: int = REPLY_LIMIT, language: str 
         left = len(answers) - kept
         note = localize(NMsg("{n} more answer left out (the commands ran): a comment holds {limit} characters.",
                              "{n} more answers left out (the commands ran): a comment holds {limit} characters.",
-                             left, limit=f"{COMMENT_LIMIT:,}"), language)
+                             left, limit=format(COMMENT_LIMIT, ",")), language)
         text = render("commands/reply.md.j2", language, answers=answers[:kept]).rstrip() + "\n\n*" + note + "*\n"
     if len(text) > limit:
-        cut = localize(Msg("The answer is cut: a comment holds {limit} characters.", limit=f"{COMMENT_LIMIT:,}"), language)
+        cut = localize(Msg("The answer is cut: a comment holds {limit} characters.", limit=format(COMMENT_LIMIT, ",")),
+                       language)
         note = f"\n\n*{cut}*\n"
         head = text[: limit - len(note) - 4]
         head = head[: head.rfind("\n")] if "\n" in head else head

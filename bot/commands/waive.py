@@ -74,7 +74,8 @@ def _unknown_item(config: Config, typed: str) -> str:
 
 def _name(item: DodItem) -> Msg:
     """"`changelog` (CHANGELOG.md updated)": the title in the reader's language when the catalog has it."""
-    return Msg("{id} ({title})", id=f"`{item.id}`", title=Filtered(Msg(item.title), escape_user_text))
+    code = "`" + item.id + "`"
+    return Msg("{id} ({title})", id=code, title=Filtered(Msg(item.title), escape_user_text))
 
 
 REGISTRY.add(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from babel.support import Translations
 
 from ..msg import Msg, Translate
 
+log = logging.getLogger("nexus.locales")
 HERE = Path(__file__).resolve().parent
 DEFAULT_LANGUAGE = "en"
 # every language the bot can write: English, and each catalog shipped here
@@ -37,8 +39,12 @@ def translations(language: str) -> gettext.NullTranslations:
     path = HERE / language / "LC_MESSAGES" / "messages.po"
     if language == DEFAULT_LANGUAGE or not path.is_file():
         return gettext.NullTranslations()
-    with path.open("rb") as fp:
-        catalog = read_po(fp, locale=language)
+    try:
+        with path.open("rb") as fp:
+            catalog = read_po(fp, locale=language)
+    except Exception:  # a broken catalog must not stop the reports: English, and the error in the log
+        log.exception("the catalog %s cannot be read; texts in %s are shown in English", path, language)
+        return gettext.NullTranslations()
     buffer = io.BytesIO()
     write_mo(buffer, catalog)  # fuzzy entries are left out: English until someone confirms them
     buffer.seek(0)
