@@ -55,6 +55,8 @@ ERROR_CASES = [
      "whole organisation"),
     ("bad item id", "items:\n  - id: Bad Id\n    title: x\n    category: code\n    evidence: {kind: label, present: [a]}\n",
      2, "items[Bad Id].id", "pattern"),
+    ("language without a catalog", "review:\n  min_approvals: 1\nlanguage: de\n", 3, "language",
+     "no catalog for the language 'de'; available: en, fr"),
 ]
 
 
