@@ -86,6 +86,24 @@ async def test_a_language_without_a_catalog_fails_the_check_naming_the_line(worl
     assert "no catalog for the language 'de'" in report.summary
 
 
+async def test_the_config_check_of_a_french_repository_is_french(world):
+    world.set_repo_file(".github/nexus.yml", FRENCH)
+    world.open_pr(14, files=["docs/guide.md", "CHANGELOG.md"])
+    await world.send("opened", 14)
+    text = FRENCH + "items:\n  - id: bdd-tests\n    severity: required\n  - id: tests\n    enabled: false\n"
+    world.open_pr(15, files=[".github/nexus.yml", "CHANGELOG.md"])
+    world.set_repo_file(".github/nexus.yml", text, ref=world.head(15))
+    await world.send("opened", 15)
+    await world.settle()
+    check = world.config_check(15)
+    assert check.title == "Valide, 1 changement refusé · 1 des 1 pull requests ouvertes changeraient", check.title
+    assert "bdd-tests : en attente (non bloquant) → en attente" in check.summary
+    assert "Ce que cela changerait sur les pull requests ouvertes" in check.summary
+    if world.forge != "github":  # Forgejo lists the refusals in the comment (GitHub: annotations)
+        assert ("items[tests].enabled: refusé, la règle de l'organisation s'applique "
+                "(un dépôt ne peut pas désactiver un item de l'organisation)") in check.summary
+
+
 # ---- the Ready comment ---------------------------------------------------------------------------
 
 async def test_a_french_repository_answers_an_english_issue_in_french(world):

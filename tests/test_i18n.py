@@ -189,3 +189,15 @@ def test_the_ready_comment_uses_the_configured_language_else_the_issues():
                    body="En tant que syndic, je veux exporter le grand livre.\n\nÉquipes : Backend\n", author="alice")
     assert evaluate_ready(french, config_with("")).language == "fr"
     assert evaluate_ready(french, config_with("language: en\n")).language == "en"
+
+
+def test_a_refused_override_is_reported_in_the_repositorys_language():
+    config = config_with("language: fr\nitems:\n  - id: tests\n    enabled: false\n")
+    verdict = evaluate(pr(files=["docs/guide.md"]), config)
+    summary = render_report(verdict, config).summary
+    assert ("La configuration en vigueur n'est pas tout à fait celle écrite :" in summary
+            and ".github/nexus.yml:4: items\\[tests\\].enabled: refusé, la règle de l'organisation s'applique "
+                "(un dépôt ne peut pas désactiver un item de l'organisation)" in summary), summary
+    assert verdict.as_json()["notices"] == [
+        ".github/nexus.yml:4: items[tests].enabled: refused, the organisation's rule applies "
+        "(a repository may not disable an organisation item)"]

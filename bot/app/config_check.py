@@ -60,18 +60,28 @@ async def check_config_change(services: Services, forge: Forge, where: str, pr: 
         return None
     org = await services.reads.org_for(forge, where, pr.repo)
     in_force = org.config or services.reads.org  # its reporting settings name the check
+    language = await _language(services, forge, where, pr, in_force)
     try:
         proposed = _proposed(services.reads, org, pr, change)
     except ConfigError as error:
-        report = _report(change, in_force, error=error)
+        report = _report(change, in_force, language, error=error)
     else:
         previews = await _previews(services, forge, where, pr, change, proposed, org)
-        report = _report(change, in_force, refused=[n for n in proposed.notices if n.file == change.path],
+        report = _report(change, in_force, language, refused=[n for n in proposed.notices if n.file == change.path],
                          previews=previews)
     if forge.needs_sticky_comment or in_force.reporting.sticky_comment_github:
         report = replace(report, sticky_marker=markers.STICKY_CONFIG)
     await forge.publish_check(pr.repo, pr.head_sha, report, number=pr.number, existing=pr.checks)
     return f"config {report.conclusion}"
+
+
+async def _language(services: Services, forge: Forge, where: str, pr: PullRequest, in_force: Config) -> str:
+    """The language of the repository's reports: its config in force on the base branch (the
+    organisation's when the repository's file cannot be used), never the one the change proposes."""
+    try:
+        return (await services.reads.config_for(forge, where, pr.repo, pr.base_ref)).lang
+    except ConfigError:
+        return in_force.lang
 
 
 async def _change(cached: CachedReads, forge: Forge, where: str, pr: PullRequest) -> ConfigChange | None:
@@ -156,29 +166,29 @@ def _changes(today: Verdict | None, new: Verdict) -> list[str]:
     return found
 
 
-def _report(change: ConfigChange, config: Config, *, error: ConfigError | None = None,
+def _report(change: ConfigChange, config: Config, language: str, *, error: ConfigError | None = None,
             refused: list = (), previews: list[Preview] = ()) -> CheckReport:
     annotations: list[Annotation] = []
     if error is not None:
         annotations.append(Annotation(change.path, error.line or 1, "failure",
                                       f"{error.field + ': ' if error.field else ''}{error.message}",
-                                      localize(Msg("Invalid config"), config.lang)))
+                                      localize(Msg("Invalid config"), language)))
         conclusion = "failure"
-        title = localize(Msg("The config cannot be used: {error}", error=str(error)), config.lang)[:200]
+        title = localize(Msg("The config cannot be used: {error}", error=str(error)), language)[:200]
     else:
-        annotations += [Annotation(n.file, n.line or 1, "warning", f"{n.field}: {localize(n.message, config.lang)}",
-                                   localize(Msg("Refused"), config.lang)) for n in refused]
+        annotations += [Annotation(n.file, n.line or 1, "warning", f"{n.field}: {localize(n.message, language)}",
+                                   localize(Msg("Refused"), language)) for n in refused]
         moved = sum(1 for p in previews if p.changes)
         would = Msg("{moved} of {count} open pull requests would change", moved=moved, count=len(previews))
-        title = localize(Msg("Valid · {preview}", preview=would), config.lang)
+        title = localize(Msg("Valid · {preview}", preview=would), language)
         conclusion = "success"
         if refused:
             conclusion = "neutral"
             title = localize(NMsg("Valid, {n} change(s) refused · {preview}", "Valid, {n} change(s) refused · {preview}",
-                                  len(refused), preview=would), config.lang)
-    summary = template("config_check.md.j2", config.lang).render(
+                                  len(refused), preview=would), language)
+    summary = template("config_check.md.j2", language).render(
         title=title, change=change, error=error, annotations=annotations, previews=previews,
-        done=lambda verdict: localize(_done(verdict), config.lang), max_preview=MAX_PREVIEW,
+        done=lambda verdict: localize(_done(verdict), language), max_preview=MAX_PREVIEW,
     )
     return CheckReport(name=config.reporting.config_check_name, context=config.reporting.config_status_context,
                        conclusion=conclusion, title=title, summary=summary, annotations=tuple(annotations))
