@@ -110,3 +110,19 @@ class Filtered(Msg):
 
     def __reduce__(self):
         return (Filtered, (self.params["value"], self.fn))
+
+
+class Num(Msg):
+    """A number written the reader's way: 85.2 in English, 85,2 in French (the renderer's ``number``)."""
+
+    def __new__(cls, value: float) -> "Num":
+        self = str.__new__(cls, f"{value:g}")
+        self.msgid, self.plural, self.n, self.params, self.value = str.__str__(self), None, None, {}, value
+        return self
+
+    def render(self, translate: Translate | None) -> str:
+        number = getattr(translate, "number", None)
+        return number(self.value) if number else str.__str__(self)
+
+    def __reduce__(self):
+        return (Num, (self.value,))

@@ -47,6 +47,22 @@ async def test_a_repository_set_to_french_gets_a_french_dod_report(world):
     assert "What to do next" not in text and "no change to" not in text and " done" not in report.title
 
 
+@only("github")
+async def test_golden_french_dod_report(world):
+    """A cross-team change with CI partly in, one approval, a ticked box and a waiver-free body."""
+    world.set_repo_file(".github/nexus.yml", FRENCH)
+    world.open_pr(16, files=["backend/src/expense.rs", "frontend/src/Approve.svelte", "CHANGELOG.md"],
+                  body="## Rollback plan\nRevert the commit.\n\n- [x] Logs anonymised (no PII)\n- [ ] Prometheus metrics exposed\n")
+    for name, state in [("tests", "success"), ("lint", "failure"), ("unit-tests", "running")]:
+        world.ci(world.head(16), name, state)
+    world.ci(world.head(16), "coverage (backend)", "success", text="Coverage: 87.5 %")
+    world.review(16, "bob", "APPROVED")
+    await world.send("opened", 16)
+    await world.settle()
+    report = world.report(16)
+    assert_golden("dod_report_fr.md", report.title + "\n\n" + visible(report.summary).strip() + "\n")
+
+
 async def test_the_verdict_and_markers_stay_language_neutral_in_a_french_report(world):
     world.set_repo_file(".github/nexus.yml", FRENCH)
     await opened_pr(world, 2)

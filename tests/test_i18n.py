@@ -201,3 +201,13 @@ def test_a_refused_override_is_reported_in_the_repositorys_language():
     assert verdict.as_json()["notices"] == [
         ".github/nexus.yml:4: items[tests].enabled: refused, the organisation's rule applies "
         "(a repository may not disable an organisation item)"]
+
+
+def test_numbers_are_written_the_readers_way():
+    from bot.msg import Num
+
+    shown = join([Num(87.5), " %"], "")
+    assert shown == "87.5 %" and localize(shown, "en") == "87.5 %" and localize(shown, "fr") == "87,5 %"
+    assert localize(Msg("{name}: {value}, needs {wanted}", name="coverage", value=shown,
+                        wanted=join([">= ", Num(90.0), " %"], "")), "fr") == "coverage : 87,5 %, il faut >= 90 %"
+    assert pickle.loads(pickle.dumps(Num(0.12))) == "0.12"

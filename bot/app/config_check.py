@@ -184,8 +184,9 @@ def _report(change: ConfigChange, config: Config, language: str, *, error: Confi
         conclusion = "success"
         if refused:
             conclusion = "neutral"
-            title = localize(NMsg("Valid, {n} change(s) refused · {preview}", "Valid, {n} change(s) refused · {preview}",
-                                  len(refused), preview=would), language)
+            refusals = NMsg("Valid, {n} change(s) refused · {preview}", "Valid, {n} change(s) refused · {preview}",
+                            len(refused), preview=would)
+            title = localize(refusals, language)
     summary = template("config_check.md.j2", language).render(
         title=title, change=change, error=error, annotations=annotations, previews=previews,
         done=lambda verdict: localize(_done(verdict), language), max_preview=MAX_PREVIEW,

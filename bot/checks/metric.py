@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ..config.base import EvidenceBase, check_regex
-from ..msg import Msg
+from ..msg import Msg, Num, join
 from .ci import matching
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
@@ -70,7 +70,8 @@ def extract(text: str, pattern: str | None, unit: str) -> float | None:
 
 def judge(ev: MetricEvidence, facts: Facts) -> Finding:
     checks = matching(facts, ev.names)
-    want = f"{ev.op} {ev.threshold:g}{' ' + ev.unit if ev.unit else ''}"
+    unit = " " + ev.unit if ev.unit else ""
+    want = join([ev.op + " ", Num(ev.threshold), unit], "")  # ">= 90 %"; 0,12 g in French
     if not checks:
         names = " / ".join(ev.names)
         if ev.missing == "pending":
@@ -83,7 +84,7 @@ def judge(ev: MetricEvidence, facts: Facts) -> Finding:
         value = extract(check.text, ev.pattern, ev.unit)
         if value is None:
             continue
-        shown = f"{value:g}{' ' + ev.unit if ev.unit else ''}"
+        shown = join([Num(value), unit], "")
         if _OPS[ev.op](value, ev.threshold):
             return passed(Msg("{name}: {value} ({wanted})", name=check.name, value=shown, wanted=want))
         return failed(Msg("{name}: {value}, needs {wanted}", name=check.name, value=shown, wanted=want),

@@ -152,7 +152,8 @@ def _register(family: Family) -> None:
                    family.removal or Msg("Remove the {family} label.", family=family.name))
     else:
         setting = (f"<{family.name}…>", SOME_VALUES, family.help)
-        removal = (f"<{family.name}…>", SOME_VALUES, family.removal or Msg("Remove {family} labels.", family=family.name))
+        removal = (f"<{family.name}…>", SOME_VALUES,
+                   family.removal or Msg("Remove {family} labels.", family=family.name))
     for name, (usage, grammar, text) in ((family.name, setting), (f"remove-{family.name}", removal)):
         REGISTRY.add(
             Command(

@@ -34,7 +34,9 @@ class Outcome:
     """The answer to one invocation, and what the worker should do after the comment."""
 
     ok: bool
-    message: str  # markdown (usually a Msg, put in the reader's language when the reply is rendered); every value a person typed already escaped
+    # markdown, usually a Msg (put in the reader's language when the reply is rendered); every value a
+    # person typed already escaped
+    message: str
     reevaluate: bool = False  # labels or waivers changed: evaluate the DoD / Ready verdict again
     label_changes: tuple[LabelChange, ...] = ()  # writes on other items (the `blocked` label)
 
@@ -117,8 +119,8 @@ class Registry:
                                who=_who(command.permission, ctx.config)))
         if not command.grammar.fullmatch(" ".join(invocation.args)):
             if command.values:
-                return refused(Msg("Wrong arguments. Usage: {command}: {help} Valid values: {values}.", command=synopsis,
-                                   help=command.help, values=listing(command.values(ctx.config))))
+                return refused(Msg("Wrong arguments. Usage: {command}: {help} Valid values: {values}.",
+                                   command=synopsis, help=command.help, values=listing(command.values(ctx.config))))
             return refused(Msg("Wrong arguments. Usage: {command}: {help}", command=synopsis, help=command.help))
         try:
             return await command.handler(ctx, replace(invocation, name=command.name))

@@ -169,4 +169,5 @@ def _notice(refusal: Refusal, tree: dict, where: dict, filename: str) -> ConfigN
         candidates = [path[:n] for n in range(len(path), 0, -1)]
         field = ".".join(map(str, path))
     line = next((where[c][1] for c in candidates if c in where), None)
-    return ConfigNotice(filename, line, field, Msg("refused, the organisation's rule applies ({why})", why=refusal.message))
+    return ConfigNotice(filename, line, field,
+                        Msg("refused, the organisation's rule applies ({why})", why=refusal.message))

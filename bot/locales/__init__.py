@@ -19,6 +19,7 @@ from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 from ..msg import Msg, Translate
@@ -65,6 +66,7 @@ def translator(language: str) -> Translate | None:
             return catalog.ngettext(msgid, plural, n if n is not None else 1)
         return catalog.gettext(msgid)
 
+    translate.number = lambda value: format_decimal(value, locale=language, group_separator=False)  # type: ignore[attr-defined]
     return translate
 
 
