@@ -13,7 +13,7 @@ import re
 from bot.config import default_config_text
 from bot.markers import READY as READY_MARKER
 
-from .test_e2e_commands import assert_golden, command, reply
+from .test_e2e_commands import assert_golden, command, expense_backlog, reply
 from .test_e2e_ready import DRAFT_EN, open_issue
 from .world import OTHER_REPO, REPO, only
 
@@ -148,10 +148,10 @@ async def test_help_and_refusals_are_french_in_a_french_repository(world):
     assert "Commands you can run" not in help_ and "List the commands" not in help_
 
     refused = reply(world, 9, await command(world, 9, "/nexus dod"))
-    assert "**Non fait :** `/nexus dod` ne fonctionne que sur les pull requests." in refused
+    assert "**Non effectué :** `/nexus dod` ne fonctionne que sur les pull requests." in refused
 
     unknown = reply(world, 9, await command(world, 9, "/nexus dpes"))
-    assert "**Non fait :** dpes n'est pas une commande. Vouliez-vous dire `/nexus deps` ?" in unknown
+    assert "**Non effectué :** dpes n'est pas une commande. Vouliez-vous dire `/nexus deps` ?" in unknown
 
     denied = reply(world, 9, await command(world, 9, "/nexus priority P1", user="rita"))
     assert ("`/nexus priority <priority>` ne peut être lancée que par "
@@ -170,6 +170,18 @@ async def test_label_and_waiver_answers_are_french_in_a_french_repository(world)
     world.open_pr(11, files=["docs/a.md"])
     waived = reply(world, 11, await command(world, 11, '/nexus waive changelog "docs only"', user="nina"))
     assert "Dérogation accordée sur `changelog` (CHANGELOG.md mis à jour). Raison : docs only" in waived
+
+
+async def test_the_dependency_table_is_french_in_a_french_repository(world):
+    world.set_repo_file(".github/nexus.yml", FRENCH)
+    expense_backlog(world)
+    answer = reply(world, 43, await command(world, 43, "/nexus deps"))
+    assert "**Dépendances de #43**" in answer
+    assert "| Item Backlog | Équipe Owner | Dépend de | Statut | Blocage ? |" in answer  # the NIT's own table
+    assert "| Backend | #44, org/infra#3 | Backlog | Oui : attend org/infra#3 (Infra) |" in answer
+    assert "| Backend | — | Backlog | Non |" in answer
+    assert "n1 -->|dépend de| n2" in answer and "Label blocked posé : #43, #45." in answer
+    assert "blocked" in world.labels(43)  # labels are the taxonomy's, whatever the language
 
 
 async def test_without_a_language_replies_stay_english(world):
