@@ -86,10 +86,10 @@ async def one_pull_request(fake: FakeGitHub, bot: RunningBot, number: int) -> di
         if r.status != 304:
             by_route[f"{r.method} {r.route}"] += 1
     # once per installation or repository, not per event: the App's identity and token, the first
-    # reads of .github/nexus.yml and CODEOWNERS (404s carry no ETag), taxonomy colours on labels
-    # GitHub auto-created, the first team look-ups
+    # reads of .github/nexus.yml and CODEOWNERS (404s carry no ETag), the taxonomy labels the bot
+    # creates in the repository (colour and description, one write each), the first team look-ups
     one_time_routes = ("GET /app", "POST /app/installations/{id}/access_tokens",
-                       "GET /repos/{owner}/{repo}/contents/{path}", "PATCH /repos/{owner}/{repo}/labels/{name}",
+                       "GET /repos/{owner}/{repo}/contents/{path}", "POST /repos/{owner}/{repo}/labels",
                        "GET /orgs/{org}/teams/{slug}/members")
     one_time = sum(n for route, n in by_route.items() if route in one_time_routes)
     result = {

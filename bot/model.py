@@ -97,7 +97,7 @@ class PullRequest:
     head_sha: str
     labels: tuple[str, ...] = ()
     files: tuple[ChangedFile, ...] = ()
-    files_truncated: bool = False  # the forge stopped listing (GitHub: 3000 files)
+    changed_files: int | None = None  # how many files the forge says the PR changes (None: not said)
     reviews: tuple[Review, ...] = ()
     checks: tuple[CheckResult, ...] = ()
     comments: tuple[Comment, ...] = ()
@@ -110,6 +110,11 @@ class PullRequest:
     @property
     def owner(self) -> str:
         return self.repo.split("/", 1)[0]
+
+    @property
+    def files_truncated(self) -> bool:
+        """The forge listed fewer files than the PR changes (GitHub lists 3,000 at most)."""
+        return self.changed_files is not None and self.changed_files > len(self.files)
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,25 @@ class Issue:
     comments: tuple[Comment, ...] = ()
     is_pull_request: bool = False
     url: str = ""
+    native_links: tuple["NativeLink", ...] = ()  # the dependencies the forge itself records
+
+
+NATIVE_KINDS = ("depends_on", "blocks", "parent", "sub_issue")
+
+
+@dataclass(frozen=True)
+class NativeLink:
+    """A link the forge records between two items (GitHub's issue dependencies and sub-issues,
+    Forgejo's and Gitea's dependencies), as seen from the item holding it: it ``depends_on`` (is
+    blocked by) or ``blocks`` the other item, or the other item is its ``parent`` or a ``sub_issue``."""
+
+    kind: str  # one of NATIVE_KINDS
+    repo: str  # owner/name of the other item
+    number: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repo}#{self.number}"
 
 
 @dataclass(frozen=True)
@@ -150,12 +174,37 @@ class ItemResult:
     waiting_for: str = ""  # when pending: "ci" (checks, statuses) or "people" (reviews)
 
 
+@dataclass(frozen=True)
+class Truncation:
+    """The forge listed fewer files than the pull request changes: the verdict was judged on the
+    files listed, and these items depend on which files change (their finding may be wrong)."""
+
+    listed: int
+    changed: int
+    items: tuple[tuple[str, tuple[str, ...]], ...]  # (item id, why: "paths" | "teams" | "files" | "reviews")
+    teams_from_files: tuple[str, ...] = ()  # team keys seen in the listed files (paths, CODEOWNERS)
+    teams_from_labels: tuple[str, ...] = ()  # team keys the PR's team labels add
+
+    def by_reason(self) -> dict[str, list[str]]:
+        """Item ids per reason, reasons in order of first appearance."""
+        found: dict[str, list[str]] = {}
+        for item, reasons in self.items:
+            for reason in reasons:
+                found.setdefault(reason, []).append(item)
+        return found
+
+    def as_json(self) -> dict:
+        return {"listed": self.listed, "changed": self.changed, "items": [i for i, _ in self.items],
+                "teams": {"files": list(self.teams_from_files), "labels": list(self.teams_from_labels)}}
+
+
 @dataclass
 class Verdict:
     head_sha: str
     items: list[ItemResult] = field(default_factory=list)
     config_error: str | None = None  # set when the config could not be loaded: the check fails with it
     notices: list[str] = field(default_factory=list)  # about the config in force: refused overrides, a broken org file
+    truncation: Truncation | None = None  # set when the forge did not list every changed file
 
     @property
     def state(self) -> State:
@@ -199,6 +248,7 @@ class Verdict:
                 for i in self.items
             ],
             **({"notices": [str(n) for n in self.notices]} if self.notices else {}),
+            **({"files_truncated": self.truncation.as_json()} if self.truncation else {}),
         }
 
 
@@ -259,6 +309,19 @@ class ItemRef:
 
 
 @dataclass(frozen=True)
+class LabelStyle:
+    """How a label the repository does not have yet is created: its colour and description."""
+
+    color: str  # six hex digits, with or without "#"
+    description: str = ""
+
+    @property
+    def hex(self) -> str:
+        """The colour as GitHub and Forgejo store it: six lower-case hex digits, no "#"."""
+        return self.color.lstrip("#").lower()
+
+
+@dataclass(frozen=True)
 class LabelChange:
     """Labels to add to and remove from one item (the ``blocked`` label a dependency graph calls for)."""
 
@@ -315,7 +378,8 @@ class Event:
     comment: Comment | None = None
     review_state: str | None = None  # approved | changes_requested | commented, for review events
     labels: tuple[str, ...] | None = None  # label names carried by the payload, when it has them
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict = field(default_factory=dict, compare=False)  # per event; "linked": [repo, number] of the
+    # other item of a dependency or sub-issue link the forge recorded (the event concerns both)
 
     @property
     def where(self) -> str:

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from bot.cli import main
+from bot.app.converge import label_style
 from bot.config import ConfigError, default_config_text, load_config
+from bot.model import LabelStyle
 
 REPO = ".github/nexus.yml"
 
@@ -57,6 +59,9 @@ ERROR_CASES = [
      2, "items[Bad Id].id", "pattern"),
     ("language without a catalog", "review:\n  min_approvals: 1\nlanguage: de\n", 3, "language",
      "no catalog for the language 'de'; available: en, fr"),
+    ("label description over 100", "labels:\n  descriptions:\n    ready: " + "x" * 101 + "\n", 2,
+     "labels.descriptions", "100 characters at most, GitHub's limit (ready: 101 characters)"),
+    ("label colour not hex", "labels:\n  colors:\n    ready: green\n", 2, "labels.colors", "six hexadecimal digits"),
 ]
 
 
@@ -109,3 +114,17 @@ def test_cli_config_check(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{bad}:2: review.min_approvals:" in err
     assert main(["config", "check", "config/dod.yml"]) == 0
+
+
+def test_taxonomy_labels_are_created_with_a_colour_and_a_short_description():
+    config = load_config(default_config_text())
+    style = lambda label: label_style(config, label)  # noqa: E731
+    assert style("team:backend") == LabelStyle("1d76db", "Touches the code or work of team backend")  # a family's
+    assert style("milestone:3") == LabelStyle("5319e7", "Planned for milestone 3")
+    assert style("ready") == LabelStyle("0e8a16", "Meets the five Ready criteria: may enter a sprint")
+    assert style("bug") == LabelStyle("ededed", "Something isn't working")  # a description alone: grey
+    assert style("wontfix") is None  # nothing configured: the forge's own default
+    for label in ["nexus", "needs-refinement", "blocked", *config.labels.priorities, *config.labels.types]:
+        assert style(label) and style(label).description, label
+    own = load_override('labels:\n  descriptions:\n    "team:ia": "Models and edge"\n')
+    assert label_style(own, "team:ia").description == "Models and edge"  # the label's own wins over its family's

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from .world import only
+from .world import REPO, only
 
 GREEN_CI = ["tests", "lint", "unit-tests", "security: cargo audit", "deploy staging (smoke)"]
 
@@ -237,3 +237,69 @@ async def test_a_checkbox_counts_only_where_a_person_sees_one(world, body, state
     assert await world.send("opened", 60) == 202
     await world.settle()
     assert world.item(60, "logs-anonymised")["state"] == state, world.item(60, "logs-anonymised")
+
+
+# ---- a pull request bigger than the forge lists (GitHub: 3,000 files) ------------------------------
+
+@only("github")
+async def test_a_pull_request_of_3001_files_is_judged_on_3000_and_the_report_says_so(world):
+    """GitHub lists 3,000 files of a PR at most, 100 a page: the report says the list is cut, which
+    items may be judged wrongly, and counts the teams of the PR's labels as touched too."""
+    files = [f"frontend/src/c{i:04}.svelte" for i in range(3000)] + ["CHANGELOG.md"]  # the changelog is not listed
+    world.open_pr(70, files=files, labels=["team:backend"])
+    assert await world.send("opened", 70) == 202
+    await world.settle()
+
+    pages = [r for r in world.fake.requests if r.method == "GET" and r.path == f"/repos/{REPO}/pulls/70/files"]
+    assert len(pages) == 30 and all(r.query.get("per_page") == "100" for r in pages)
+    report = world.report(70)
+    assert "listed 3,000 of the 3,001 changed files" in report.summary
+    cut = report.verdict["files_truncated"]
+    assert (cut["listed"], cut["changed"]) == (3000, 3001)
+    assert {"changelog", "reviews", "integration-tests", "backend-openapi"} <= set(cut["items"])
+    assert not {"tests", "lint", "approved-pr"} & set(cut["items"])  # they do not depend on the files
+    section = report.summary.split("may be judged wrongly", 1)[1].split("What to do:", 1)[0]
+    assert "CHANGELOG.md updated" in section and "Code reviewed" in section
+    assert "Look for a changed file" in section
+    todo = report.summary.split("What to do:", 1)[1].split("What to do next", 1)[0]
+    assert "split the pull request" in todo and "`team:backend`" in todo and "/nexus waive" in todo
+
+    # teams: the frontend's from the listed files, the backend's from the label; so cross-team
+    assert cut["teams"] == {"files": ["frontend"], "labels": ["backend"]}
+    assert "(Frontend) plus those of the pull request's team labels (Backend)" in " ".join(report.summary.split())
+    assert world.item(70, "integration-tests")["state"] != "not_applicable"  # a backend item applies
+    assert {"team:frontend", "team:backend", "nexus"} <= world.labels(70)
+    assert world.requested_teams(70) == {"backend", "frontend"}
+
+
+async def test_a_pull_request_the_forge_lists_whole_says_nothing_of_cut_lists(world):
+    world.open_pr(71, files=["frontend/src/App.svelte"], labels=["team:backend"])
+    await world.send("opened", 71)
+    await world.settle()
+    report = world.report(71)
+    assert "files_truncated" not in report.verdict and "changed files**" not in report.summary
+    assert world.item(71, "integration-tests")["state"] == "not_applicable"  # a label alone adds no team
+
+
+# ---- labels as the forge shows them ------------------------------------------------------------------
+
+async def test_a_taxonomy_label_is_created_with_its_colour_and_description_in_one_write(world):
+    assert world.repo_label("team:backend") is None
+    world.open_pr(72, files=["backend/src/a.rs", "CHANGELOG.md"])
+    await world.send("opened", 72)
+    await world.settle()
+
+    assert world.labels(72) == {"team:backend"}
+    assert world.repo_label("team:backend") == ("1d76db", "Touches the code or work of team backend")  # dod.yml
+    created = world.writes_to(rf"^/repos/{REPO}/labels$")
+    assert len(created) == 1 and created[0].method == "POST"
+    assert {**created[0].body, "color": created[0].body["color"].lstrip("#")} == {
+        "name": "team:backend", "color": "1d76db", "description": "Touches the code or work of team backend"}
+    label_writes = world.writes_to(r"/labels")
+    assert [w.path for w in label_writes] == [f"/repos/{REPO}/labels", f"/repos/{REPO}/issues/72/labels"]  # no PATCH
+
+    world.open_pr(73, files=["backend/src/b.rs"])  # the label exists now: adding it is the one write
+    await world.send("opened", 73)
+    await world.settle()
+    assert world.labels(73) == {"team:backend"}
+    assert [w.path for w in world.writes_to(r"/labels")[len(label_writes):]] == [f"/repos/{REPO}/issues/73/labels"]

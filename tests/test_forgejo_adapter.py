@@ -11,7 +11,7 @@ import pytest_asyncio
 from bot.forges.base import ForgeError
 from bot.model import Report
 from bot.forges.forgejo import STICKY_MARKER, ForgejoForge
-from bot.model import ItemResult, ReviewState, State, Verdict
+from bot.model import ItemResult, LabelStyle, ReviewState, State, Verdict
 
 REPO = "acme/app"
 FILES = [f"backend/src/module_{i:03}.rs" for i in range(120)]
@@ -42,7 +42,7 @@ async def test_snapshot_of_120_files_under_a_page_cap_of_50(fake_forgejo, forge,
 
     pr = await forge.pull_request(REPO, 7)
 
-    assert [f.path for f in pr.files] == FILES and not pr.files_truncated
+    assert [f.path for f in pr.files] == FILES and pr.changed_files == len(FILES) and not pr.files_truncated
     assert (pr.title, pr.author, pr.head_sha, pr.base_ref, pr.labels) == (
         "feat: approvals", "bob", "h1", "main", ("team:backend", "P2"))
     assert [(c.author, c.body, c.author_is_bot) for c in pr.comments] == [("carol", "looks good", False)]
@@ -142,6 +142,17 @@ async def test_issue_file_and_pulls_for_commit(fake_forgejo, forge):
     assert await forge.pulls_for_commit(REPO, "nothing") == []
 
 
+async def test_issue_dependencies_are_read_both_ways(fake_forgejo, forge):
+    """``/dependencies``: what the issue depends on; ``/blocks``: what it blocks (shapes per the swagger)."""
+    for n in (50, 51, 52):
+        fake_forgejo.add_issue(REPO, n, title=f"Item {n}")
+    fake_forgejo.add_dependency(REPO, 50, REPO, 51)  # 50 depends on 51
+    fake_forgejo.add_dependency(REPO, 52, REPO, 50)  # 50 blocks 52
+    links = (await forge.issue(REPO, 50)).native_links
+    assert {(n.kind, n.repo, n.number) for n in links} == {("depends_on", REPO, 51), ("blocks", REPO, 52)}
+    assert (await forge.issue(REPO, 51)).native_links[0].kind == "blocks"
+
+
 async def test_timeline_references(fake_forgejo, forge):
     fake_forgejo.add_issue(REPO, 44)
     fake_forgejo.add_pr(REPO, 45)
@@ -163,10 +174,13 @@ async def test_a_label_is_created_before_it_is_added_and_removed_by_id(fake_forg
     fake_forgejo.add_org_label("acme", "nexus", "#5319e7")
 
     await forge.set_labels(REPO, 7, add=["team:backend", "needs-refinement", "nexus", "P2"], remove=["P2", "absent"],
-                           colors={"needs-refinement": "#D93F0B"})
+                           styles={"needs-refinement": LabelStyle("#D93F0B", "Not Ready yet"),
+                                   "team:backend": LabelStyle("ff0000", "Backend")})
 
     assert sorted(fake_forgejo.labels_of(REPO, 7)) == ["needs-refinement", "nexus", "nexus-keep", "team:backend"]
-    assert fake_forgejo.label(REPO, "needs-refinement")["color"] == "d93f0b"
+    created = fake_forgejo.label(REPO, "needs-refinement")
+    assert (created["color"], created["description"]) == ("d93f0b", "Not Ready yet")
+    assert fake_forgejo.label(REPO, "team:backend")["color"] == "0e8a16"  # an existing label keeps its own
     assert fake_forgejo.label(REPO, "nexus") is None, "the org label was used, not copied"
     assert fake_forgejo.count("POST", r"/repos/acme/app/labels") == 1
     added = [r.body for r in fake_forgejo.requests if (r.method, r.path) == ("POST", "/repos/acme/app/issues/7/labels")]
@@ -176,6 +190,22 @@ async def test_a_label_is_created_before_it_is_added_and_removed_by_id(fake_forg
     writes = sum(r.method != "GET" for r in fake_forgejo.requests)
     await forge.set_labels(REPO, 7, add=["team:backend", "needs-refinement"], remove=["P2"])
     assert sum(r.method != "GET" for r in fake_forgejo.requests) == writes, "converged: nothing to write"
+
+
+async def test_a_label_created_meanwhile_is_a_success(fake_forgejo, forge):
+    """The bot listed the labels, someone created one before the bot did: an instance that refuses a
+    second label of one name answers 409, and the bot adds the one that is there."""
+    fake_forgejo.add_pr(REPO, 7)
+    fake_forgejo.add_pr(REPO, 8)
+    await forge.set_labels(REPO, 7, add=["ready"], remove=[])  # the repository's labels are listed (and kept)
+    theirs = fake_forgejo.add_label(REPO, "team:ia", "#123456", "Theirs")
+    fake_forgejo.fail_request("POST", rf"/repos/{REPO}/labels", 409)
+
+    await forge.set_labels(REPO, 8, add=["team:ia"], remove=[], styles={"team:ia": LabelStyle("1d76db", "Ours")})
+
+    assert fake_forgejo.labels_of(REPO, 8) == ["team:ia"]
+    assert fake_forgejo.label(REPO, "team:ia")["id"] == theirs and fake_forgejo.violations == []
+    assert fake_forgejo.count("POST", rf"/repos/{REPO}/labels") == 2  # "ready", then the refused "team:ia"
 
 
 async def test_verdict_is_a_sticky_comment_and_a_fitting_commit_status(fake_forgejo, forge):

@@ -18,7 +18,7 @@ from githubkit.exception import RequestTimeout
 from bot.forges.base import ForgeError
 from bot.model import Report
 from bot.forges.github import MAX_TEXT, STICKY_MARKER, GitHubApp, GitHubForge, RetryPolicy, fit
-from bot.model import ChangedFile, CheckResult, ItemResult, ReviewState, State, Verdict
+from bot.model import ChangedFile, CheckResult, ItemResult, LabelStyle, ReviewState, State, Verdict
 
 REPO = "org/app"
 FAST = RetryPolicy(backoff=0.01, max_wait=5)
@@ -123,7 +123,7 @@ async def test_snapshot_paginates_files(fake_github, forge):
 async def test_snapshot_stops_at_githubs_3000_files(fake_github, forge):
     fake_github.add_pr(REPO, 7, files=[f"f{i}" for i in range(3200)])
     pr = await forge.pull_request(REPO, 7)
-    assert len(pr.files) == 3000 and pr.files_truncated
+    assert len(pr.files) == 3000 and pr.changed_files == 3200 and pr.files_truncated
     assert fake_github.count("GET", rf"/repos/{REPO}/pulls/7/files") == 30
 
 
@@ -257,27 +257,47 @@ async def test_upsert_comment(fake_github, forge):
     assert other != first and len(fake_github.comments_on(REPO, 3)) == 2
 
 
-async def test_labels_converge(fake_github, forge):
+async def test_labels_converge(fake_github, forge, caplog):
     fake_github.add_pr(REPO, 7, labels=["needs-refinement", "P1", "team:frontend"])
-    fake_github.labels[REPO]["team:backend"] = "0052cc"
+    fake_github.labels[REPO]["team:backend"] = "0052cc"  # the repository has it; the bot has not seen it yet
+    ia = LabelStyle("#0E8A16", "Touches the code or work of team ia")
 
-    await forge.set_labels(REPO, 7, add=["team:ia", "team:backend", "P1"],
+    await forge.set_labels(REPO, 7, add=["team:ia", "team:backend", "P1", "wontfix"],
                            remove=["needs-refinement", "team:frontend", "blocked"],
-                           colors={"team:ia": "#0E8A16", "team:backend": "#ff0000"})
+                           styles={"team:ia": ia, "team:backend": LabelStyle("ff0000", "Backend")})
 
-    assert fake_github.issues[(REPO, 7)].labels == ["P1", "team:ia", "team:backend"]
-    assert fake_github.labels[REPO]["team:ia"] == "0e8a16"  # created by GitHub, then given its colour
+    assert fake_github.issues[(REPO, 7)].labels == ["P1", "team:ia", "team:backend", "wontfix"]
+    created = [(r.json, r.status) for r in fake_github.requests if (r.method, r.path) == ("POST", f"/repos/{REPO}/labels")]
+    assert created == [
+        ({"name": "team:ia", "color": "0e8a16", "description": "Touches the code or work of team ia"}, 201),
+        ({"name": "team:backend", "color": "ff0000", "description": "Backend"}, 422),  # already_exists: fine
+    ]
+    assert (fake_github.labels[REPO]["team:ia"], fake_github.label_descriptions[REPO]["team:ia"]) == (
+        "0e8a16", "Touches the code or work of team ia")  # created with its style in one write
     assert fake_github.labels[REPO]["team:backend"] == "0052cc"  # an existing label keeps its colour
+    assert fake_github.labels[REPO]["wontfix"] == "ededed"  # no style: GitHub creates it grey on the fly
     posted = [r.json for r in fake_github.requests if r.method == "POST" and r.path == f"/repos/{REPO}/issues/7/labels"]
-    assert posted == [{"labels": ["team:ia", "team:backend"]}]
+    assert posted == [{"labels": ["team:ia", "team:backend", "wontfix"]}]
+    assert fake_github.count("PATCH", r".*/labels/.*") == 0 and fake_github.violations == []
+    assert "not created" not in caplog.text  # already_exists is read as a success, not a refusal
     deleted = [r.path.rsplit("/", 1)[1] for r in fake_github.requests if r.method == "DELETE"]
     assert deleted == ["needs-refinement", "team:frontend"]  # not "blocked": absent
 
     writes = len([r for r in fake_github.requests if r.method != "GET"])
     for _ in range(2):  # converged: the read is all (charged once, as our own write changed the labels)
-        await forge.set_labels(REPO, 7, add=["team:ia"], remove=["team:frontend"], colors={"team:ia": "123456"})
+        await forge.set_labels(REPO, 7, add=["team:ia"], remove=["team:frontend"], styles={"team:ia": ia})
     assert len([r for r in fake_github.requests if r.method != "GET"]) == writes
     assert [r.status for r in fake_github.requests[-2:]] == [200, 304]
+
+    fake_github.add_pr(REPO, 8)  # labels the bot created or saw exist: adding them is one write, as before
+    await forge.set_labels(REPO, 8, add=["team:ia", "team:backend"], remove=[], styles={"team:ia": ia})
+    assert [r.method for r in fake_github.requests if r.method != "GET"][writes:] == ["POST"]
+    assert fake_github.issues[(REPO, 8)].labels == ["team:ia", "team:backend"]
+
+    # a style GitHub refuses (not a colour): said in the log, and the label is added all the same
+    await forge.set_labels(REPO, 8, add=["odd"], remove=[], styles={"odd": LabelStyle("nothex", "")})
+    assert "label 'odd' not created" in caplog.text and "odd" in fake_github.issues[(REPO, 8)].labels
+    assert fake_github.violations == []
 
 
 async def test_react_and_request_reviews(fake_github, forge):
@@ -435,11 +455,20 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge):
     fake_github.add_comment(REPO, 7, "carol", "hi")
     fake_github.add_issue(REPO, 3, "t", "", "bob", [])
     fake_github.add_cross_reference(REPO, 3, REPO, 7)
+    for n in (4, 5, 6):
+        fake_github.add_issue(REPO, n, f"t{n}", "", "bob", [])
+    fake_github.add_dependency(REPO, 3, REPO, 4)  # 3 is blocked by 4
+    fake_github.add_dependency(REPO, 5, REPO, 3)  # 3 blocks 5
+    fake_github.add_sub_issue(REPO, 3, REPO, 6)
+    fake_github.add_sub_issue(REPO, 2, REPO, 3)
     fake_github.set_file(REPO, "main", "README.md", "hello")
     fake_github.set_team("org", "backend", ["bob"])
     fake_github.set_permission(REPO, "bob", "write")
     pr = await forge.pull_request(REPO, 7)
-    await forge.issue(REPO, 3)
+    assert {(n.kind, n.repo, n.number) for n in (await forge.issue(REPO, 3)).native_links} == {
+        ("depends_on", REPO, 4), ("blocks", REPO, 5), ("sub_issue", REPO, 6), ("parent", REPO, 2)}
+    await forge.add_dependency(REPO, 5, REPO, 6)
+    assert fake_github.blocked_by[(REPO, 5)] == [(REPO, 3), (REPO, 6)]
     await forge.file_at(REPO, "README.md", "main")
     fake_github.set_file(REPO, "main", ".github/CODEOWNERS", "* @org/backend")
     assert await forge.files_present(REPO, "main", (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS",
@@ -450,7 +479,7 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge):
     await forge.timeline_references(REPO, 3)
     await forge.publish_verdict(pr, report(State.PENDING, "first", sticky_comment=True))
     await forge.publish_verdict(await forge.pull_request(REPO, 7), report(State.PASSED, "second", sticky_comment=True))
-    await forge.set_labels(REPO, 7, ["ready"], ["P1"], {"ready": "0e8a16"})
+    await forge.set_labels(REPO, 7, ["ready"], ["P1"], {"ready": LabelStyle("0e8a16", "Meets the Ready criteria")})
     await forge.react(REPO, pr.comments[0].id, "rocket")
     await forge.request_reviews(REPO, 7, ["backend"])
     assert await forge.open_pulls(REPO, 20) == [(7, "main")]

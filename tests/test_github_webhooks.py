@@ -321,3 +321,22 @@ def test_builder_overrides(fake):
         fake.webhook("pull_request", "opened", REPO, 7, nope=1)
     with pytest.raises(ValueError, match="add_review"):
         fake.webhook("pull_request_review", "submitted", REPO, 7)
+
+
+# ---- links the forge records ------------------------------------------------------------------
+
+async def test_a_dependency_webhook_is_about_the_issue_of_its_repository_and_names_the_other():
+    from tests.fakes.github import FakeGitHub
+
+    fake = FakeGitHub()
+    fake.add_issue("org/app", 71, "Approval e-mail")
+    fake.add_issue("org/infra", 70, "Mail quota")
+    for action, subject, other in (("blocked_by_added", ("org/app", 71), ("org/infra", 70)),
+                                   ("blocking_removed", ("org/infra", 70), ("org/app", 71))):
+        headers, body = fake.webhook("issue_dependencies", action, *subject, other=other)
+        event = parse(headers, body)
+        assert (event.name, event.action, event.repo, event.number) == ("issue_dependencies", action, *subject)
+        assert event.extra["linked"] == list(other)
+    headers, body = fake.webhook("sub_issues", "parent_issue_added", "org/app", 71, other=("org/infra", 70))
+    event = parse(headers, body)
+    assert (event.repo, event.number, event.extra["linked"]) == ("org/app", 71, ["org/infra", 70])

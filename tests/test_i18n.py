@@ -211,3 +211,18 @@ def test_numbers_are_written_the_readers_way():
     assert localize(Msg("{name}: {value}, needs {wanted}", name="coverage", value=shown,
                         wanted=join([">= ", Num(90.0), " %"], "")), "fr") == "coverage : 87,5 %, il faut >= 90 %"
     assert pickle.loads(pickle.dumps(Num(0.12))) == "0.12"
+
+
+def test_the_notice_of_a_cut_file_list_is_french_in_a_french_repository():
+    from dataclasses import replace
+
+    config = config_with("language: fr\n")
+    whole = pr(files=["frontend/a.ts"], labels=["team:backend"])
+    summary = render_report(evaluate(replace(whole, changed_files=3001), config), config).summary
+    text = " ".join(summary.split())
+    assert "**La forge a listé 1 des 3 001 fichiers modifiés** : ce verdict porte sur les fichiers listés." in text
+    assert "(Frontend), plus celles des labels d'équipe de la pull request (Backend)" in text
+    assert "Cherchent un fichier modifié : **RFC approuvée (changement majeur)**, **ADR rédigé" in text
+    assert "demander une dérogation à l'équipe nit (`/nexus waive <item> <reason>`)" in text
+    english = render_report(evaluate(replace(whole, changed_files=3001), config_with("")), config_with("")).summary
+    assert "**The forge listed 1 of the 3,001 changed files**" in english

@@ -10,12 +10,13 @@ Both worlds have the interface of ``World`` (read it there, with the docstrings)
 
 - state: ``open_pr``, ``head``, ``push``, ``close``, ``set_labels``, ``ci``, ``review``,
   ``dismiss_review``, ``set_repo_file``, ``team``, ``permission``, ``open_issue``, ``edit_issue``,
-  ``comment``, ``cross_reference``;
+  ``comment``, ``cross_reference``, ``depend`` / ``undepend`` (dependencies the forge records);
 - events: ``delivery(what, number)`` builds the signed delivery the forge would send, ``send`` posts
   it, ``settle()`` waits until the bot has done everything it accepted; ``supports(what)`` says
   whether the forge has that event at all (``EVENTS`` lists them and what each forge sends);
 - what the bot published: ``report``, ``published``, ``state``, ``item``, ``labels``,
-  ``issue_labels``, ``comments``, ``bot_comments``, ``reactions``, ``requested_teams``;
+  ``issue_labels``, ``repo_label``, ``comments``, ``bot_comments``, ``reactions``,
+  ``requested_teams``;
 - what the bot asked of the forge: ``api_writes``, ``writes_to``, ``verdict_writes``,
   ``membership_requests``; and ``outcome(delivery_id)`` from the bot's queue.
 
@@ -72,6 +73,11 @@ EVENTS = {
     "issue_unlabeled": "issues unlabeled | issue_label label_updated",
     "issue_reopened": "issues reopened | issues reopened",
     "comment": "issue_comment created | issue_comment / pull_request_comment created",
+    # links the forge records (``other=(repo, number)``: the other side of the link)
+    "blocked_by_added": "issue_dependencies blocked_by_added | - (Forgejo sends no event for dependencies)",
+    "blocked_by_removed": "issue_dependencies blocked_by_removed | -",
+    "blocking_added": "issue_dependencies blocking_added | -",
+    "sub_issue_added": "sub_issues sub_issue_added | -",
     # repositories
     "push": "push | push (paths=[...] changed, ref= default refs/heads/main)",
     "merge_group": "merge_group checks_requested (sha= the group's commit) | -",
@@ -251,6 +257,17 @@ class World:
         timeline of ``repo#number`` (GitHub "cross-referenced", Forgejo ``issue_ref``/``pull_ref``)."""
         raise NotImplementedError
 
+    def depend(self, number: int, on: int, *, repo: str = REPO, on_repo: str = REPO) -> None:
+        """The forge records that ``repo#number`` depends on (is blocked by) ``on_repo#on``."""
+        self.fake.add_dependency(repo, number, on_repo, on)
+
+    def undepend(self, number: int, on: int, *, repo: str = REPO, on_repo: str = REPO) -> None:
+        self.fake.remove_dependency(repo, number, on_repo, on)
+
+    def native_dependencies(self, number: int, *, repo: str = REPO) -> set[int]:
+        """The numbers of the items of ``repo`` the forge records ``repo#number`` as depending on."""
+        raise NotImplementedError
+
     # ---- events ------------------------------------------------------------------------------
 
     def supports(self, what: str) -> bool:
@@ -321,6 +338,11 @@ class World:
     def issue_labels(self, number: int, *, repo: str = REPO) -> set[str]:
         """The labels on an issue (the same as ``labels``: issues and PRs share numbers)."""
         return self.labels(number, repo=repo)
+
+    def repo_label(self, name: str, *, repo: str = REPO) -> tuple[str, str] | None:
+        """A label of the repository as the forge shows it: (colour without "#", description), or
+        None when the repository has no such label."""
+        raise NotImplementedError
 
     def comments(self, number: int, *, repo: str = REPO) -> list[tuple[str, str]]:
         """(author, body) of every comment on a PR or issue, oldest first."""
@@ -446,6 +468,9 @@ class GitHubWorld(World):
     def cross_reference(self, number, from_repo, from_number, *, repo=REPO):
         self.fake.add_cross_reference(repo, number, from_repo, from_number)
 
+    def native_dependencies(self, number, *, repo=REPO):
+        return {n for r, n in self.fake.blocked_by.get((repo, number), []) if r == repo}
+
     # ---- events ------------------------------------------------------------------------------
 
     def _delivery(self, what, number, repo, **kw):
@@ -465,6 +490,10 @@ class GitHubWorld(World):
             return self.fake.webhook("check_run", "rerequested", repo, number, check_run_id=run["id"], **kw)
         if what.startswith("issue_"):
             return self.fake.webhook("issues", what.removeprefix("issue_"), repo, number, **kw)
+        if what.startswith(("blocked_by_", "blocking_")):
+            return self.fake.webhook("issue_dependencies", what, repo, number, **kw)
+        if what.startswith(("sub_issue_", "parent_issue_")):
+            return self.fake.webhook("sub_issues", what, repo, number, **kw)
         if what == "comment":
             return self.fake.webhook("issue_comment", "created", repo, number, **kw)
         if what == "push":
@@ -506,6 +535,10 @@ class GitHubWorld(World):
     def labels(self, number, *, repo=REPO):
         return set(self.fake.issues[(repo, number)].labels)
 
+    def repo_label(self, name, *, repo=REPO):
+        color = self.fake.labels.get(repo, {}).get(name)
+        return None if color is None else (color, self.fake.label_descriptions.get(repo, {}).get(name) or "")
+
     def comments(self, number, *, repo=REPO):
         return [(c["user"], c["body"]) for c in self.fake.comments_on(repo, number)]
 
@@ -543,7 +576,8 @@ class ForgejoWorld(World):
     path = "/webhooks/forgejo"
     instance = "default"
     signature_headers = ("X-Forgejo-Signature", "X-Gitea-Signature")
-    events = frozenset(EVENTS) - {"ready_for_review", "review_dismissed", "rerun", "merge_group"}
+    events = frozenset(EVENTS) - {"ready_for_review", "review_dismissed", "rerun", "merge_group", "blocked_by_added",
+                                  "blocked_by_removed", "blocking_added", "sub_issue_added"}
     announces_ci_completion = False
     status_context = _ORG_CONFIG.reporting.status_context
 
@@ -635,6 +669,9 @@ class ForgejoWorld(World):
 
     def cross_reference(self, number, from_repo, from_number, *, repo=REPO):
         self.fake.add_reference(repo, number, from_repo, from_number)
+
+    def native_dependencies(self, number, *, repo=REPO):
+        return {n for r, n in self.fake._item(repo, number).depends_on if r == repo}
 
     # ---- events ------------------------------------------------------------------------------
 
@@ -732,6 +769,10 @@ class ForgejoWorld(World):
 
     def labels(self, number, *, repo=REPO):
         return set(self.fake.labels_of(repo, number))
+
+    def repo_label(self, name, *, repo=REPO):
+        label = self.fake.label(repo, name)
+        return None if label is None else (label["color"].lstrip("#"), label["description"] or "")
 
     def comments(self, number, *, repo=REPO):
         return [(c["user"], c["body"]) for c in self.fake.comments_of(repo, number)]

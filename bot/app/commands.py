@@ -7,17 +7,17 @@ import logging
 import re
 
 from .. import markers
-from ..checks.deps import DepGraph, ItemInfo, build_graph
-from ..checks.links import extract_links
+from ..checks.deps import DepGraph, build_graph
 from ..commands import answer_comment
 from ..commands.context import Refused
 from ..commands.parser import parse_commands
 from ..config import Config, ConfigError
-from ..forges.base import Forge, ForgeError
+from ..forges.base import Forge
 from ..model import Comment, Event, ItemRef, Waiver
 from ..msg import Msg
 from . import converge
 from .dod import assess, publish
+from .items import fetch_item
 from .ports import Services
 from .ready import render_ready, run_ready
 
@@ -95,20 +95,7 @@ class ForgeCommandContext:
 
     async def dependency_graph(self, depth: int) -> DepGraph:
         root = ItemRef(self.forge.name, self.repo, self.number)
-        return await build_graph(root, self._fetch_item, self.config, depth=depth)
-
-    async def _fetch_item(self, ref: ItemRef) -> ItemInfo | None:
-        try:
-            issue = await self.forge.issue(ref.repo, ref.number)
-        except ForgeError as exc:
-            if exc.out_of_reach:
-                return None  # deleted, or not visible to the bot
-            raise
-        texts = [issue.body or ""] + [c.body or "" for c in issue.comments if c.author != self.forge.bot_login]
-        links = tuple(link for text in texts for link in extract_links(text))
-        referenced = tuple(ItemRef(ref.forge, r, n) for r, n in await self.forge.timeline_references(ref.repo, ref.number))
-        return ItemInfo(ref=ref, title=issue.title, labels=frozenset(issue.labels), state=issue.state,
-                        is_pull_request=issue.is_pull_request, links=links, referenced_by=referenced, url=issue.url)
+        return await build_graph(root, lambda ref: fetch_item(self.forge, ref), self.config, depth=depth)
 
     @property
     def place(self) -> str:

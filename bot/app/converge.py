@@ -1,7 +1,8 @@
-"""The bot's writes that converge, each in one place: labels (with the taxonomy's colours) and team
-review requests. The DoD, Ready and the commands all write through here, so they treat a forge's
-refusal the same way: a refused write (a team that does not exist, an item the bot may not write) is
-logged and the work around it stands; a transient failure raises, and the delivery is retried.
+"""The bot's writes that converge, each in one place: labels (created with the taxonomy's colours and
+descriptions) and team review requests. The DoD, Ready and the commands all write through here, so
+they treat a forge's refusal the same way: a refused write (a team that does not exist, an item the
+bot may not write) is logged and the work around it stands; a transient failure raises, and the
+delivery is retried.
 """
 
 from __future__ import annotations
@@ -14,20 +15,30 @@ from ..checks.approvals import teams_missing_approval
 from ..checks.facts import Facts
 from ..config import Config
 from ..forges.base import Forge, ForgeError
+from ..model import LabelStyle
 from .ports import Memory
 
 log = logging.getLogger("nexus.writes")
 
-DEFAULT_COLOR = "ededed"
+DEFAULT_COLOR = "ededed"  # the grey GitHub and Forgejo give a label nobody chose a colour for
 
 
-def label_color(config: Config, label: str) -> str:
-    """The colour a label gets when the bot creates it: its own, its family's ("team:*"), or grey."""
-    colors = config.labels.colors
-    if label in colors:
-        return colors[label]
+def label_style(config: Config, label: str) -> LabelStyle | None:
+    """How the bot creates ``label`` when the repository does not have it: the colour and description
+    of ``labels.colors`` / ``labels.descriptions``, the label's own or its family's ("team:*", where
+    "{value}" in the description is what follows "team:"). None when the config gives neither."""
     family = label.split(":", 1)[0] + ":*" if ":" in label else None
-    return colors.get(family, DEFAULT_COLOR) if family else DEFAULT_COLOR
+    color = _lookup(config.labels.colors, label, family)
+    description = _lookup(config.labels.descriptions, label, family)
+    if color is None and description is None:
+        return None
+    if description and family and label not in config.labels.descriptions:
+        description = description.replace("{value}", label.split(":", 1)[1])
+    return LabelStyle(color or DEFAULT_COLOR, description or "")
+
+
+def _lookup(table: dict[str, str], label: str, family: str | None) -> str | None:
+    return table.get(label, table.get(family) if family else None)
 
 
 async def set_labels(forge: Forge, config: Config, repo: str, number: int, add: Iterable[str],
@@ -36,9 +47,9 @@ async def set_labels(forge: Forge, config: Config, repo: str, number: int, add: 
     add, remove = set(add), set(remove)
     if not add and not remove:
         return True
-    colors = {label: label_color(config, label) for label in add}
+    styles = {label: style for label in add if (style := label_style(config, label))}
     try:
-        await forge.set_labels(repo, number, add, remove, colors)
+        await forge.set_labels(repo, number, add, remove, styles)
     except ForgeError as exc:
         if exc.transient:
             raise

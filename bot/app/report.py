@@ -40,6 +40,8 @@ def _environment(language: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.filters["cell"] = cell
+    env.filters["extract"] = lambda key, mapping: mapping[key]  # as Ansible's: ids | map("extract", names)
+    env.filters["bold"] = lambda text: f"**{text}**"
     install(env, language)  # _(), ngettext() and the ``tr`` filter (a Msg in this language)
     return env
 
@@ -80,6 +82,12 @@ def render(verdict: Verdict, config: Config, *, target_url: str | None = None, s
         applicable=applicable,
         not_applicable=[i for i in verdict.items if i.state is State.NOT_APPLICABLE],
         categories=[(key, Msg(text)) for key, text in config.categories.items()],
+        truncation=verdict.truncation,
+        titles={i.id: i.title for i in verdict.items},
+        team_names={key: config.team_name(key) for key in config.teams},
+        team_labels=[config.team_label(key) for key in config.teams],
+        command_prefix=config.command_prefix,
+        waiver_teams=config.waivers.teams,
     )
     tail = "\n\n" + markers.verdict(verdict)
     room = GITHUB_SUMMARY_LIMIT - len(tail) - 200

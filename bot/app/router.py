@@ -21,6 +21,7 @@ from ..checks.kinds import reads
 from ..config import Config
 from ..forges.base import Forge
 from ..model import Event, State
+from .blockage import converge_blocked
 from .commands import handle_comment
 from .config_changes import on_push
 from .config_check import check_config_change
@@ -30,6 +31,7 @@ from .ports import Services
 from .ready import run_ready
 
 DOD, READY, COMMANDS, CONFIG, QUEUE = "dod", "ready", "commands", "config", "merge queue"
+NATIVE_DEPENDENCY_ACTIONS = ("blocked_by_added", "blocked_by_removed", "blocking_added", "blocking_removed")
 
 ROUTES: dict[tuple[str, str], str] = {
     **{("pull_request", a): DOD for a in (
@@ -38,6 +40,9 @@ ROUTES: dict[tuple[str, str], str] = {
     **{("pull_request_review", a): DOD for a in ("submitted", "edited", "dismissed")},
     **{("check", a): DOD for a in ("completed", "rerequested", "pending")},
     **{("issues", a): READY for a in ("opened", "edited", "labeled", "unlabeled", "reopened")},
+    **{("issue_dependencies", a): READY for a in NATIVE_DEPENDENCY_ACTIONS},
+    **{("sub_issues", a): READY for a in ("sub_issue_added", "sub_issue_removed", "parent_issue_added",
+                                          "parent_issue_removed")},
     ("issue_comment", "created"): COMMANDS,
     ("push", "pushed"): CONFIG,
     ("merge_group", "checks_requested"): QUEUE,
@@ -132,6 +137,8 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
     for event in (e for e in events if route(e) == QUEUE):
         done.append(await check_merge_group(services, forge, where, event))
     if want_ready and first.number is not None:
-        await run_ready(services, forge, where, first.repo, first.number, first.installation_id)
+        verdict, config = await run_ready(services, forge, where, first.repo, first.number, first.installation_id)
         done.append("ready")
+        if any(e.name == "issue_dependencies" for e in events):  # the forge's links changed: so may the blockage
+            done.append(await converge_blocked(forge, config, first.repo, first.number))
     return ", ".join(done) or "nothing to do"

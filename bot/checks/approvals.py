@@ -125,4 +125,4 @@ def weaker(org: ApprovalsEvidence, repo: ApprovalsEvidence, org_config) -> str |
 
 
 KIND = Kind("approvals", ApprovalsEvidence, judge, waits_for="people", reads=lambda ev: Reads(reviews=True),
-            weaker=weaker)
+            weaker=weaker, on_paths=lambda ev: "reviews" if ev.per_team else None)

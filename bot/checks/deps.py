@@ -4,9 +4,12 @@ Pure. Items are read through one async callback, ``fetch(ref) -> ItemInfo | None
 is deleted or out of reach), so the walk runs the same against a forge or an in-memory dict. Links
 arrive already extracted (``ItemInfo.links``, e.g. from ``bot.checks.links.extract_links``).
 
-Edges are found in both directions: an item's own "Depends on #12" / "Blocks #45", the links other
-items of the graph write about it, and the items the forge says mention it (``referenced_by``),
-which are fetched so their links are read too. The walk stops at a depth and at a number of items;
+Edges are found in both directions: an item's own "Depends on #12" / "Blocks #45", the links the
+forge records natively (GitHub's "blocked by" / "blocking", Forgejo's and Gitea's dependencies), the
+links other items of the graph hold about it, and the items the forge says mention it
+(``referenced_by``), which are fetched so their links are read too. Each edge remembers where it was
+seen (``SOURCES``: the forge, the text, or both). Sub-issues are walked and shown (``hierarchy``) but
+block nobody: a parent waits for its parts by design. The walk stops at a depth and at a number of items;
 cycles are found and reported, never looped on.
 
 An open item is blocked when it depends on an item that is not done and is owned by a team it does
@@ -29,6 +32,7 @@ DEFAULT_DEPTH = 2
 MAX_DEPTH = 5
 MAX_ITEMS = 50
 IN_PROGRESS_LABELS = frozenset({"in progress", "in-progress"})
+FORGE, TEXT = "forge", "text"  # where an edge was seen: a link the forge records, a link written in text
 
 
 class Status(str, enum.Enum):
@@ -58,6 +62,7 @@ class ItemInfo:
     assignees: tuple[str, ...] = ()
     open_pull_requests: tuple[ItemRef, ...] = ()  # open pull requests linked to (closing) this item
     links: tuple[LinkLike, ...] = ()  # written in its body and comments
+    native_links: tuple[LinkLike, ...] = ()  # recorded by the forge (kinds: depends_on, blocks, parent, sub_issue)
     referenced_by: tuple[ItemRef, ...] = ()  # items whose text mentions this one (forge cross-references)
     url: str = ""
 
@@ -86,6 +91,8 @@ class DepGraph:
     blocked_label: str
     nodes: dict[ItemRef, Node] = field(default_factory=dict)  # in walk order, the root first
     edges: set[tuple[ItemRef, ItemRef]] = field(default_factory=set)  # (dependent, dependency)
+    sources: dict[tuple[ItemRef, ItemRef], set[str]] = field(default_factory=dict)  # edge -> {FORGE, TEXT}
+    hierarchy: set[tuple[ItemRef, ItemRef]] = field(default_factory=set)  # (parent, sub-issue), forge-recorded
     cycles: list[tuple[ItemRef, ...]] = field(default_factory=list)  # each once, from its smallest ref
 
     @property
@@ -95,6 +102,9 @@ class DepGraph:
 
     def dependencies(self, ref: ItemRef) -> list[ItemRef]:
         return sorted(b for a, b in self.edges if a == ref)
+
+    def sub_issues(self, ref: ItemRef) -> list[ItemRef]:
+        return sorted(b for a, b in self.hierarchy if a == ref)
 
     def is_ring(self, cycle: tuple[ItemRef, ...]) -> bool:
         """The cycle is one ring a → b → … → a (not a tangle of several)."""
@@ -145,7 +155,8 @@ def neighbours(info: ItemInfo | None) -> list[ItemRef]:
     """The items ``info`` links to, then the items that mention it."""
     if info is None:
         return []
-    linked = [_target(link, info.ref) for link in info.links if link.kind in ("depends_on", "blocks")]
+    linked = [_target(link, info.ref) for link in (*info.links, *info.native_links)
+              if link.kind in ("depends_on", "blocks", "parent", "sub_issue")]
     return [ref for ref in dict.fromkeys([*linked, *info.referenced_by]) if ref != info.ref]
 
 
@@ -173,14 +184,20 @@ def _target(link: LinkLike, holder: ItemRef) -> ItemRef:
 
 def _connect(graph: DepGraph) -> None:
     for node in graph.nodes.values():
-        for link in node.info.links if node.info else ():
-            other = _target(link, node.ref)
-            if other == node.ref or other not in graph.nodes:
-                continue
-            if link.kind == "depends_on":
-                graph.edges.add((node.ref, other))
-            elif link.kind == "blocks":
-                graph.edges.add((other, node.ref))
+        if node.info is None:
+            continue
+        for source, links in ((TEXT, node.info.links), (FORGE, node.info.native_links)):
+            for link in links:
+                other = _target(link, node.ref)
+                if other == node.ref or other not in graph.nodes:
+                    continue
+                if link.kind in ("parent", "sub_issue"):
+                    graph.hierarchy.add((other, node.ref) if link.kind == "parent" else (node.ref, other))
+                    continue
+                edge = (node.ref, other) if link.kind == "depends_on" else (other, node.ref) if link.kind == "blocks" else None
+                if edge is not None:
+                    graph.edges.add(edge)
+                    graph.sources.setdefault(edge, set()).add(source)
 
 
 def _describe(graph: DepGraph, config: "Config") -> None:

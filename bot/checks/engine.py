@@ -10,6 +10,7 @@ from .conditions import applies
 from .facts import Context, Facts
 from .finding import Finding
 from .kinds import BY_NAME
+from .truncation import truncation
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -36,7 +37,8 @@ def judge(facts: Facts) -> Verdict:
     """The verdict on facts already gathered (the paths and team ownership of a 3000-file PR are
     computed once per evaluation, however often the rules look at them)."""
     config = facts.config
-    verdict = Verdict(head_sha=facts.pr.head_sha, notices=[n.text() for n in config.notices])
+    verdict = Verdict(head_sha=facts.pr.head_sha, notices=[n.text() for n in config.notices],
+                      truncation=truncation(facts))
     for item in config.enabled_items():
         ok, why = applies(item.when, facts)
         waits: set[str] = set()

@@ -35,4 +35,4 @@ def weaker(org: FilesEvidence, repo: FilesEvidence, org_config) -> str | None:
     return None
 
 
-KIND = Kind("files", FilesEvidence, judge, weaker=weaker)
+KIND = Kind("files", FilesEvidence, judge, weaker=weaker, on_paths=lambda ev: "files")

@@ -34,6 +34,10 @@ def _reads_nothing(evidence: Any) -> Reads:
     return Reads()
 
 
+def _reads_no_path(evidence: Any) -> str | None:
+    return None
+
+
 def _unchanged(org: Any, repo: Any, org_config: "Config") -> str | None:
     """A kind without a notion of stricter: a repository may not change it."""
     if org.model_dump(exclude={"when"}) != repo.model_dump(exclude={"when"}):
@@ -48,6 +52,9 @@ class Kind:
     judge: Callable[[Any, "Facts"], "Finding"]
     waits_for: str = ""  # what a pending finding waits for: "ci" (checks, statuses) or "people" (reviews)
     reads: Callable[[Any], Reads] = field(default=_reads_nothing)  # of one piece of evidence
+    # Whether one piece of evidence depends on which files the PR changes, and how: "files" (it looks
+    # for a changed file), "reviews" (one approval per touched team); None: it does not.
+    on_paths: Callable[[Any], str | None] = field(default=_reads_no_path)
     # Why a repository's version of an organisation's evidence is weaker (None: as strict or stricter);
     # its ``when`` is compared apart. A repository may tighten the DoD, never weaken it.
     weaker: Callable[[Any, Any, "Config"], str | None] = field(default=_unchanged)

@@ -54,6 +54,11 @@ def _from_config(paths: PathSet, config: "Config") -> dict[str, list[str]]:
     return teams
 
 
+def labelled_teams(labels: frozenset[str], config: "Config") -> tuple[str, ...]:
+    """The teams whose label (``team:<key>`` or its ``label:``) is among ``labels`` (casefolded)."""
+    return tuple(key for key in config.teams if config.team_label(key).casefold() in labels)
+
+
 def team_ownership(paths: PathSet, config: "Config", codeowners: CodeOwners | None) -> TeamOwnership:
     """Teams touched. With ``ownership_source: codeowners`` (the default) CODEOWNERS decides where
     it names a configured team; paths it leaves to nobody fall back to the config's team paths."""

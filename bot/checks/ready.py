@@ -6,8 +6,10 @@
 2. ``acceptance-criteria``: at least one complete scenario: a Given or a When, then a Then.
 3. ``estimate``: story points on ``ready.scale``. A ``points:N`` label wins over an "Estimation: N
    points" line (or heading, or "N SP"); when both are there and disagree the reason says so.
-4. ``dependencies``: linked items ("Depends on #44", "Bloque #45", an issue URL), or teams named on a
-   "Teams:" line, or a dependencies line naming a team, or an explicit "Dependencies: none".
+4. ``dependencies``: linked items ("Depends on #44", "Bloque #45", an issue URL), or links the forge
+   records (GitHub's "blocked by" / "blocking" and sub-issues, Forgejo's dependencies: in
+   ``Issue.native_links``), or teams named on a "Teams:" line, or a dependencies line naming a team,
+   or an explicit "Dependencies: none".
 5. ``testable``: at least one complete scenario, and every scenario has a Then. A scenario starts at a
    "Scenario:" header or at a Given (or When) after the previous one's steps; a lone Given or When
    line outside any header is read as prose, not as a scenario.
@@ -280,6 +282,10 @@ def _plain_value(text: str) -> str:
     return " ".join(_PARENS.sub(" ", fold(text)).split()).rstrip(".!").strip()
 
 
+def _short_ref(repo: str, number: int, home: str) -> str:
+    return f"#{number}" if repo == home else f"{repo}#{number}"
+
+
 @dataclass
 class Dependencies:
     passed: bool
@@ -301,10 +307,12 @@ def read_dependencies(issue: Issue, body: Body, config: "Config", texts: dict[st
     dep_teams = teams_in(dep_values, config)
     none = any(matches(patterns.none_value, _plain_value(v)) for v in dep_values) or _states_none(body, patterns)
     parts = []
-    for kind in ("depends_on", "blocks"):
-        refs = [link.ref for link in links if link.kind == kind]
+    for kind, reason in (("depends_on", "depends_on"), ("blocks", "blocks"), ("parent", "parent"), ("sub_issue", "sub_issues")):
+        written = [link.ref for link in links if link.kind == kind]
+        native = [_short_ref(n.repo, n.number, issue.repo) for n in issue.native_links if n.kind == kind]
+        refs = list(dict.fromkeys(written + native))
         if refs:
-            parts.append(texts[kind].format(refs=", ".join(refs)))
+            parts.append(texts[reason].format(refs=", ".join(refs)))
     named = teams + [t for t in dep_teams if t not in teams]
     if named:
         parts.append(texts["teams"].format(teams=", ".join(config.team_name(t) for t in named)))

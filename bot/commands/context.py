@@ -38,9 +38,9 @@ class CommandContext(Protocol):
         """The item's labels now (after this context's own ``set_labels`` calls)."""
 
     async def set_labels(self, add: set[str], remove: set[str]) -> None:
-        """Converge: add the missing labels (created with ``config.labels.colors`` when needed), remove
-        the listed ones. Handlers only pass labels that change and never an empty change. Raises
-        ``Refused`` when the forge refuses the write."""
+        """Converge: add the missing labels (created with ``config.labels.colors`` and
+        ``descriptions`` when needed), remove the listed ones. Handlers only pass labels that change
+        and never an empty change. Raises ``Refused`` when the forge refuses the write."""
 
     async def evaluate_dod(self) -> str:
         """Evaluate the pull request's DoD now, publish the verdict as usual, and return its summary

@@ -1,8 +1,9 @@
 """``/nexus deps [depth]``: the sprint dependency table of this item, and a Mermaid diagram of it.
 
-The graph comes from ``bot/deps.py`` (links in both directions, transitive up to ``depth``); the
-answer is the NIT's table (| Backlog item | Owner team | Depends on | Status | Blocked? |) and a
-``graph LR`` diagram. The ``blocked`` label changes the graph calls for are handed to the worker as
+The graph comes from ``bot/checks/deps.py`` (links written in text and recorded by the forge, in both
+directions, transitive up to ``depth``); the answer is the NIT's table (| Backlog item | Owner team |
+Depends on | Status | Blocked? |), each dependency marked with where it was seen (forge, text),
+the sub-issues, and a ``graph LR`` diagram. The ``blocked`` label changes the graph calls for are handed to the worker as
 ``Outcome.label_changes`` (they may concern other items and repositories).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..config import Config
-from ..checks.deps import DEFAULT_DEPTH, MAX_DEPTH, DepGraph, Node, Status
+from ..checks.deps import DEFAULT_DEPTH, FORGE, MAX_DEPTH, DepGraph, Node, Status
 from ..model import ItemRef
 from ..msg import Msg
 from .context import CommandContext
@@ -27,6 +28,7 @@ STATUS_TEXT = {  # the Status column, in the reader's language
     Status.IN_REVIEW: Msg("In review"),
     Status.DONE: Msg("Done"),
 }
+SOURCE_TEXT = {"forge": Msg("forge"), "text": Msg("text")}  # where a dependency was seen
 
 
 async def handle(ctx: CommandContext, invocation: Invocation) -> Outcome:
@@ -48,6 +50,10 @@ def render_dependencies(graph: DepGraph, config: Config, language: str = "en") -
         root=graph.root.short(home),
         rows=[_row(node, graph, config, ids[node.ref]) for node in graph.nodes.values()],
         edges=[(ids[a], ids[b]) for a, b in sorted(graph.edges)],
+        hierarchy=[(ids[a], ids[b]) for a, b in sorted(graph.hierarchy)],
+        parents=[{"ref": ref.short(home), "parts": [r.short(home) for r in graph.sub_issues(ref)]}
+                 for ref in graph.nodes if graph.sub_issues(ref)],
+        sources_shown=any(FORGE in found for found in graph.sources.values()),  # text alone needs no marks
         cycles=[_cycle(cycle, graph) for cycle in graph.cycles],
         truncated=graph.truncated,
         depth=graph.depth,
@@ -69,7 +75,9 @@ def _row(node: Node, graph: DepGraph, config: Config, node_id: str) -> dict[str,
         "url": info.url if info else "",
         "title": info.title if info else Msg("(deleted or out of reach)"),
         "teams": ", ".join(config.team_name(key) for key in node.teams) or "—",
-        "depends_on": ", ".join(ref.short(home) for ref in graph.dependencies(node.ref)) or "—",
+        "depends_on": [{"ref": ref.short(home),
+                        "sources": [SOURCE_TEXT.get(s, s) for s in sorted(graph.sources.get((node.ref, ref), ()))]}
+                       for ref in graph.dependencies(node.ref)],
         "status": STATUS_TEXT.get(node.status, node.status.value) if node.status else Msg("Unknown"),
         "blocked": _blocked(node, graph, config),
         "style": _style(node),

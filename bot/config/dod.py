@@ -4,6 +4,7 @@ each of which brings its own model (``kinds.KINDS``)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, PrivateAttr, field_validator
@@ -40,6 +41,10 @@ class DodItem(Strict):
 
 # ----- organisation ---------------------------------------------------------------------------
 
+_HEX_COLOR = re.compile(r"#?[0-9a-fA-F]{6}")
+MAX_LABEL_DESCRIPTION = 100  # GitHub refuses a longer label description
+
+
 class Team(Strict):
     name: str | None = None  # display name, default the key capitalised
     label: str | None = None  # default "team:<key>"
@@ -58,7 +63,26 @@ class Labels(Strict):
     types: list[str] = ["feature", "bug", "refactor", "docs", "test"]
     milestones: list[str] = [f"milestone:{n}" for n in range(1, 7)]
     points_prefix: str = "points:"
-    colors: dict[str, str] = {}  # label (or family: "team:*") -> hex colour, used when creating labels
+    # How the bot creates a label a repository does not have yet, per label or family ("team:*"):
+    colors: dict[str, str] = {}  # -> hex colour, e.g. "1d76db"
+    descriptions: dict[str, str] = {}  # -> a short text; "{value}" is what follows a family's prefix
+
+    @field_validator("colors")
+    @classmethod
+    def _hex_colors(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [f"{label}: {color!r}" for label, color in value.items() if not _HEX_COLOR.fullmatch(color)]
+        if bad:
+            raise ValueError(f"a colour is six hexadecimal digits, e.g. 1d76db ({'; '.join(bad)})")
+        return value
+
+    @field_validator("descriptions")
+    @classmethod
+    def _short_descriptions(cls, value: dict[str, str]) -> dict[str, str]:
+        long = [f"{label}: {len(text)}" for label, text in value.items() if len(text) > MAX_LABEL_DESCRIPTION]
+        if long:
+            raise ValueError(f"a label description may have {MAX_LABEL_DESCRIPTION} characters at most, GitHub's "
+                             f"limit ({'; '.join(long)} characters)")
+        return value
 
 
 class ReviewPolicy(Strict):
@@ -83,6 +107,13 @@ class Reporting(Strict):
     details_url: str | None = None  # e.g. https://nexus.example.org/report/{repo}/{number}
     config_check_name: str = "Nexus config"  # the check of a pull request that changes a config file
     config_status_context: str = "nexus/config"
+
+
+class DependencyPolicy(Strict):
+    # write each dependency an item's text declares ("Depends on #44", "Blocks #45") as the forge's own
+    # link (GitHub's "blocked by", Forgejo's dependencies), so the forge's UI shows it; the bot adds
+    # such links, it never removes one
+    mirror_written_links: bool = False
 
 
 class MayRelax(Strict):
@@ -112,6 +143,7 @@ class Config(Strict):
     language: str | None = None
     repositories: RepositoryPolicy = RepositoryPolicy()  # organisation only: what repositories may relax
     items: list[DodItem] = Field(min_length=1)
+    dependencies: DependencyPolicy = DependencyPolicy()
     ready: ReadyConfig = Field(default_factory=ReadyConfig)  # Ready criteria and triage, see bot/checks/ready.py
     # What a repository's file asked that the organisation's rules refused ("file:line: field: why"),
     # and problems of the organisation's own file while its last good version stays in force.

@@ -40,9 +40,13 @@ READY_REASONS: dict[str, dict[str, frozenset[str]]] = {
         "blocks": frozenset({"refs"}),
         "teams": frozenset({"teams"}),
         "none": frozenset(),
+        "parent": frozenset({"refs"}),
+        "sub_issues": frozenset({"refs"}),
     },
     "testable": {"ok": frozenset({"count"}), "no_scenario": frozenset(), "no_then": frozenset({"scenarios"})},
 }
+# reasons added after configs were written: a language without them takes the embedded English text
+LATER_REASONS = frozenset({("dependencies", "parent"), ("dependencies", "sub_issues")})
 READY_EXAMPLE_FIELDS = frozenset({"prefix", "scale"})
 
 
@@ -148,6 +152,8 @@ class ReadyLanguage(Patterns):
                 if key not in needed:
                     raise ValueError(f"{cid}.reasons: unknown reason {key!r} (one of {', '.join(needed)})")
             for key, allowed in needed.items():
+                if key not in text.reasons and (cid, key) in LATER_REASONS:
+                    text.reasons[key] = _embedded()["languages"]["en"]["criteria"][cid]["reasons"][key]
                 if key not in text.reasons:
                     raise ValueError(f"{cid}.reasons: reason {key!r} is missing")
                 _check_template(text.reasons[key], allowed, f"{cid}.reasons.{key}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Protocol
 
-from ..model import CheckReport, CheckResult, CodeOwners, Issue, PullRequest, Report
+from ..model import CheckReport, CheckResult, CodeOwners, Issue, LabelStyle, PullRequest, Report
 
 # Failures that may pass if the same thing is asked again later: the forge failing, limiting or
 # being reconfigured, not refusing this request. 401: credentials being fixed; 403: GitHub's rate
@@ -94,6 +94,10 @@ class Forge(Protocol):
         for each file). GitHub charges a 404 but not a 304: one conditional read of the trees spares
         the probes of files that are not there."""
 
+    async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
+        """Record natively that ``repo#number`` depends on (is blocked by) ``on_repo#on_number``; a
+        link that exists already is not an error."""
+
     async def pulls_for_commit(self, repo: str, sha: str) -> list[int]: ...
 
     async def timeline_references(self, repo: str, number: int, *, open_pulls_only: bool = False) -> list[tuple[str, int]]:
@@ -118,10 +122,15 @@ class Forge(Protocol):
         updated first."""
 
     async def set_labels(
-        self, repo: str, number: int, add: Iterable[str], remove: Iterable[str], colors: Mapping[str, str] = {}
+        self, repo: str, number: int, add: Iterable[str], remove: Iterable[str],
+        styles: Mapping[str, LabelStyle] = {},
     ) -> None:
-        """Converge: add the missing ones (creating them with ``colors[label]`` when the forge needs
-        the label to exist first), remove the listed ones that are present; never touch any other."""
+        """Converge: add the missing ones, remove the listed ones that are present; never touch any
+        other. A label the repository does not have yet is created with ``styles[label]`` (colour and
+        description) in one write before it is added; one it has keeps its own, and adding it costs
+        what adding always did (GitHub: once the adapter has seen that label; the first time, a
+        creation refused as ``already_exists``). A label created meanwhile by someone else is a
+        success."""
 
     async def upsert_comment(self, repo: str, number: int, marker: str, body: str) -> int:
         """The bot's one comment carrying ``marker`` (a hidden HTML comment): edited in place, or

@@ -5,15 +5,17 @@ Facts this adapter relies on, checked against Forgejo's API description (v12) an
 - Lists are capped at ``[api] MAX_RESPONSE_ITEMS`` (default 50; readable at ``GET /settings/api``)
   whatever ``limit`` asks, and ``Link`` is sent only when there is more than one page, so pages are
   requested until one comes back short (or ``Link`` has no ``next``).
-- ``GET /pulls/{n}/files`` lists every file (no cap like GitHub's 3000); issue comments and issue
-  labels are not paginated.
+- ``GET /pulls/{n}/files`` lists every file, page after page (no cap like GitHub's 3000); the pull
+  request's ``changed_files`` is kept all the same, so a shorter list would be reported as cut.
+  Issue comments and issue labels are not paginated.
 - There are no check runs: CI reports commit statuses (pending, success, error, failure, warning);
   the bot's verdict is one commit status plus one sticky comment carrying the full summary. The
   status description is a TEXT column (no limit) that Forgejo trims; it is kept to 140 characters
   so that it reads the same as on GitHub.
 - ``GET /commits/{sha}/pull`` returns the pull request *merged by* a commit, not the open ones whose
   head it is: ``pulls_for_commit`` lists open pull requests instead.
-- Labels are added and removed by id; org labels apply to the org's repositories.
+- Labels are added and removed by id; org labels apply to the org's repositories. A label neither
+  has is created first, with its colour and description.
 - A review's ``stale`` flag is not kept: the rules compare ``commit_sha`` with the head instead.
 """
 
@@ -29,7 +31,9 @@ from urllib.parse import quote
 from cachetools import LRUCache, TTLCache
 
 from .. import markers
-from ..model import ChangedFile, CheckReport, CheckResult, CodeOwners, Comment, Issue, PullRequest, Report, Review, ReviewState, State
+from ..model import (ChangedFile, CheckReport, CheckResult, CodeOwners, Comment, Issue, LabelStyle, NativeLink,
+                     PullRequest, Report, Review, ReviewState, State)
+from .base import ForgeError
 from .forgejo_codeowners import ForgejoCodeOwners
 from .forgejo_http import ForgejoHttp
 from .traffic import NoTraffic, Traffic
@@ -39,7 +43,7 @@ log = logging.getLogger("nexus.forgejo")
 NAME = "forgejo"
 STICKY_MARKER = markers.STICKY_DOD
 STATUS_DESCRIPTION_MAX = 140
-DEFAULT_LABEL_COLOR = "#ededed"
+DEFAULT_LABEL_COLOR = "ededed"
 
 _REVIEW_STATES = {
     "APPROVED": ReviewState.APPROVED,
@@ -127,6 +131,7 @@ class ForgejoForge(ForgejoHttp):
             head_sha=head["sha"],
             labels=_label_names(pr),
             files=tuple(_changed_file(f) for f in files),
+            changed_files=pr.get("changed_files"),
             reviews=tuple(r for r in map(_review, reviews) if r),
             checks=tuple(map(_status_check, statuses)),
             comments=tuple(_comment(c, me) for c in comments or ()),
@@ -137,11 +142,14 @@ class ForgejoForge(ForgejoHttp):
         )
 
     async def issue(self, repo: str, number: int) -> Issue:
-        issue, comments, me = await asyncio.gather(
+        issue, comments, me, depends_on, blocks = await asyncio.gather(
             self._json("GET", f"/repos/{repo}/issues/{number}"),
             self._json("GET", f"/repos/{repo}/issues/{number}/comments"),
             self.login(),
+            self._dependencies(f"/repos/{repo}/issues/{number}/dependencies"),
+            self._dependencies(f"/repos/{repo}/issues/{number}/blocks"),
         )
+        links = [NativeLink("depends_on", *ref) for ref in depends_on] + [NativeLink("blocks", *ref) for ref in blocks]
         return Issue(
             forge=self.name,
             repo=repo,
@@ -154,7 +162,24 @@ class ForgejoForge(ForgejoHttp):
             comments=tuple(_comment(c, me) for c in comments or ()),
             is_pull_request=bool(issue.get("pull_request")),
             url=issue.get("html_url") or "",
+            native_links=tuple(links),
         )
+
+    async def _dependencies(self, path: str) -> list[tuple[str, int]]:
+        """The issues of a dependencies list (``dependencies``: those this one depends on; ``blocks``:
+        those it blocks). Empty where the repository keeps no dependencies (404) or hides them."""
+        try:
+            items = await self._pages(path, missing_ok=True)
+        except ForgeError as exc:
+            if exc.refused:
+                return []
+            raise
+        refs = []
+        for item in items or ():
+            repo = (item.get("repository") or {}).get("full_name")
+            if repo and isinstance(item.get("number"), int):
+                refs.append((repo, item["number"]))
+        return refs
 
     async def file_at(self, repo: str, path: str, ref: str) -> str | None:
         """The file on ``ref``; an empty ``ref`` means the default branch. A conditional read: Forgejo
@@ -239,13 +264,16 @@ class ForgejoForge(ForgejoHttp):
         return [((i.get("repository") or {}).get("full_name") or "", i["number"]) for i in found[:limit]]
 
     async def set_labels(
-        self, repo: str, number: int, add: Iterable[str], remove: Iterable[str], colors: Mapping[str, str] = {}
+        self, repo: str, number: int, add: Iterable[str], remove: Iterable[str],
+        styles: Mapping[str, LabelStyle] = {},
     ) -> None:
+        """Labels are added by id: a label the repository (or its organisation) does not have yet is
+        created first, with its colour and description (``styles``), in one write."""
         labels = await self._json("GET", f"/repos/{repo}/issues/{number}/labels")
         present = {label["name"]: label["id"] for label in labels or ()}
         missing = [name for name in dict.fromkeys(add) if name not in present]
         if missing:
-            ids = [await self._label_id(repo, name, colors) for name in missing]
+            ids = [await self._label_id(repo, name, styles.get(name)) for name in missing]
             await self._call("POST", f"/repos/{repo}/issues/{number}/labels", body={"labels": ids})
         for name in dict.fromkeys(remove):
             if name in present:
@@ -253,6 +281,11 @@ class ForgejoForge(ForgejoHttp):
 
     async def upsert_comment(self, repo: str, number: int, marker: str, body: str) -> int:
         return (await self._sticky(repo, number, marker, body))["id"]
+
+    async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
+        owner, name = on_repo.split("/", 1)
+        await self._call("POST", f"/repos/{repo}/issues/{number}/dependencies",
+                         body={"index": on_number, "owner": owner, "repo": name})
 
     async def post_comment(self, repo: str, number: int, body: str) -> int:
         return (await self._json("POST", f"/repos/{repo}/issues/{number}/comments", body={"body": body}))["id"]
@@ -300,7 +333,31 @@ class ForgejoForge(ForgejoHttp):
                 if self.bot_login is None:
                     self.bot_login = _login(await self._json("GET", "/user"))
         return self.bot_login
-    async def _label_id(self, repo: str, name: str, colors: Mapping[str, str]) -> int:
+
+    async def _label_id(self, repo: str, name: str, style: LabelStyle | None) -> int:
+        """The id of label ``name`` usable in ``repo`` (its own or its organisation's, listed once a
+        minute), created when there is none. A 409 (created meanwhile, on an instance that refuses a
+        second label of one name) is a success: the labels are listed again and its id used."""
+        labels = await self._repo_labels(repo)
+        if name not in labels:
+            style = style or LabelStyle(DEFAULT_LABEL_COLOR)
+            body = {"name": name, "color": "#" + style.hex}
+            if style.description:
+                body["description"] = style.description
+            try:
+                created = await self._json("POST", f"/repos/{repo}/labels", body=body)
+            except ForgeError as exc:
+                if exc.status != 409:
+                    raise
+                self._labels.pop(repo, None)
+                labels = await self._repo_labels(repo)
+                if name not in labels:
+                    raise
+            else:
+                labels[name] = created["id"]
+        return labels[name]
+
+    async def _repo_labels(self, repo: str) -> dict[str, int]:
         if repo not in self._labels:
             owner = repo.split("/", 1)[0]
             org, own = await asyncio.gather(
@@ -308,12 +365,7 @@ class ForgejoForge(ForgejoHttp):
                 self._pages(f"/repos/{repo}/labels"),
             )
             self._labels[repo] = {label["name"]: label["id"] for label in [*org, *own]}
-        labels = self._labels[repo]
-        if name not in labels:
-            color = "#" + (colors.get(name) or DEFAULT_LABEL_COLOR).lstrip("#").lower()
-            created = await self._json("POST", f"/repos/{repo}/labels", body={"name": name, "color": color})
-            labels[name] = created["id"]
-        return labels[name]
+        return self._labels[repo]
 
     async def _team_id(self, org: str, team: str) -> int | None:
         key = (org.lower(), team.lower())

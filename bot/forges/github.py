@@ -5,28 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from functools import lru_cache
 from typing import Any, Awaitable, Iterable, Mapping
 from urllib.parse import quote
 
 from codeowners import CodeOwners as GitignoreCodeOwners
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
-from githubkit.exception import GitHubException
+from githubkit.exception import GitHubException, RequestFailed
 
 from cachetools import LRUCache
 
 from .. import markers
-from ..model import CheckReport, CheckResult, ChangedFile, CodeOwners, Comment, Issue, PullRequest, Report, State
+from ..model import (CheckReport, CheckResult, ChangedFile, CodeOwners, Comment, Issue, LabelStyle, NativeLink,
+                     PullRequest, Report, State)
 from .base import ForgeError
 from . import github_payloads as payload
 from .github_http import API_URL, API_VERSION, Calls, ConditionalReads, Pool, RetryPolicy, client_settings, forge_error
 from .traffic import NoTraffic, Traffic
 
+log = logging.getLogger("nexus.github")
+
 NAME = "github"
 MAX_TEXT = 65535  # GitHub's limit on a check run summary (and, +1, on a comment body)
 FILES_LIMIT = 3000  # GitHub lists at most this many files of a pull request
 MAX_ANNOTATIONS = 50  # GitHub's limit on the annotations of one check run request
-DEFAULT_LABEL_COLOR = "ededed"  # the colour GitHub gives a label it creates on the fly
 CUT_NOTE = "\n\n*(cut: the full report is longer than GitHub allows)*\n\n"
 FILE_STATUSES = {"copied": "added", "changed": "modified", "unchanged": "modified"}
 STICKY_MARKER = markers.STICKY_DOD
@@ -116,6 +119,7 @@ class GitHubForge(ConditionalReads):
         self._bot_login = bot_login
         self._app = app
         self._pool = pool  # set when this forge owns its connection pool (token mode)
+        self._labels: LRUCache[tuple[str, str], bool] = LRUCache(maxsize=8192)  # (repo, name) known to exist
 
     def read_codeowners(self, text: str) -> CodeOwners | None:
         return read_codeowners(text)
@@ -166,6 +170,7 @@ class GitHubForge(ConditionalReads):
 
     async def pull_request(self, repo: str, number: int) -> PullRequest:
         pr, _ = await self._get(f"/repos/{repo}/pulls/{number}")
+        self._labels_seen(repo, (label["name"] for label in pr.get("labels") or ()))
         sha = pr["head"]["sha"]
         files, reviews, runs, status, comments = await _gather(
             self._pages(f"/repos/{repo}/pulls/{number}/files", {"per_page": 100}, limit=FILES_LIMIT),
@@ -189,7 +194,7 @@ class GitHubForge(ConditionalReads):
                 ChangedFile(f["filename"], FILE_STATUSES.get(f["status"], f["status"]), f.get("previous_filename"))
                 for f in files
             ),
-            files_truncated=pr.get("changed_files", 0) > len(files),
+            changed_files=pr.get("changed_files"),  # more than listed: the list is cut (FILES_LIMIT)
             reviews=tuple(payload.review(r) for r in reviews),
             checks=tuple(map(payload.check_run, runs)) + tuple(map(payload.status, status)),
             comments=comments,
@@ -201,6 +206,8 @@ class GitHubForge(ConditionalReads):
 
     async def issue(self, repo: str, number: int) -> Issue:
         data, _ = await self._get(f"/repos/{repo}/issues/{number}")
+        self._labels_seen(repo, (label["name"] for label in data.get("labels") or ()))
+        comments, links = await asyncio.gather(self._comments(repo, number), self._native_links(repo, number, data))
         return Issue(
             forge=self.name,
             repo=repo,
@@ -210,10 +217,31 @@ class GitHubForge(ConditionalReads):
             author=payload.login_of(data.get("user")),
             labels=tuple(label["name"] for label in data.get("labels") or ()),
             state=data["state"],
-            comments=await self._comments(repo, number),
+            comments=comments,
             is_pull_request=bool(data.get("pull_request")),
             url=data.get("html_url") or "",
+            native_links=links,
         )
+
+    async def _native_links(self, repo: str, number: int, data: dict) -> tuple[NativeLink, ...]:
+        """The issue's dependencies ("blocked by", "blocking") and sub-issues, read only when the issue's
+        own summaries say it has some (most have none: no call); its parent is named in the issue."""
+        if data.get("pull_request"):
+            return ()
+        deps = data.get("issue_dependencies_summary") or {}
+        subs = data.get("sub_issues_summary") or {}
+        base = f"/repos/{repo}/issues/{number}"
+        lists = [(kind, url) for kind, url, count in (
+            ("depends_on", f"{base}/dependencies/blocked_by", deps.get("total_blocked_by")),
+            ("blocks", f"{base}/dependencies/blocking", deps.get("total_blocking")),
+            ("sub_issue", f"{base}/sub_issues", subs.get("total")),
+        ) if count]
+        found = await asyncio.gather(*(self._pages(url, {"per_page": 100}, missing_ok=True) for _, url in lists))
+        links = [payload.native_link(kind, item) for (kind, _), items in zip(lists, found) for item in items]
+        parent = payload.issue_ref(data.get("parent_issue_url"))
+        if parent is not None:
+            links.append(NativeLink("parent", *parent))
+        return tuple(link for link in links if link is not None)
 
     async def _comments(self, repo: str, number: int) -> tuple[Comment, ...]:
         return tuple(map(payload.comment, await self._pages(f"/repos/{repo}/issues/{number}/comments", {"per_page": 100})))
@@ -355,24 +383,50 @@ class GitHubForge(ConditionalReads):
         return found[:limit]
 
     async def set_labels(
-        self, repo: str, number: int, add: Iterable[str], remove: Iterable[str], colors: Mapping[str, str] = {}
+        self, repo: str, number: int, add: Iterable[str], remove: Iterable[str],
+        styles: Mapping[str, LabelStyle] = {},
     ) -> None:
-        """Converge with a conditional read of the labels (a free 304 when nothing changed): add
-        the missing ones, remove the present ones; labels GitHub creates on the way get ``colors``."""
+        """Converge with a conditional read of the labels (a free 304 when nothing changed): add the
+        missing ones, remove the present ones. A styled label not seen in the repository yet (on a
+        snapshot, in a listing, or created by this adapter) is created first with its colour and
+        description, one write; else GitHub would create it grey on the fly, and styling it would
+        take a second write."""
         labels = await self._pages(f"/repos/{repo}/issues/{number}/labels", {"per_page": 100})
         current = {label["name"] for label in labels}
+        self._labels_seen(repo, current)
         missing = [name for name in dict.fromkeys(add) if name not in current]
         present = [name for name in dict.fromkeys(remove) if name in current and name not in missing]
+        for name in missing:
+            if name in styles and (repo, name.casefold()) not in self._labels:
+                await self._create_label(repo, name, styles[name])
         if missing:
             response = await self._request("POST", f"/repos/{repo}/issues/{number}/labels", json={"labels": missing})
-            for label in response.json():
-                color = colors.get(label["name"], "").lstrip("#").lower()
-                if label["name"] in missing and color and label["color"] == DEFAULT_LABEL_COLOR != color:
-                    url = f"/repos/{repo}/labels/{quote(label['name'], safe='')}"
-                    await self._request("PATCH", url, json={"color": color})
+            self._labels_seen(repo, (label["name"] for label in response.json()))
         for name in present:
             url = f"/repos/{repo}/issues/{number}/labels/{quote(name, safe='')}"
             await self._request("DELETE", url, missing_ok=True)
+
+    async def _create_label(self, repo: str, name: str, style: LabelStyle) -> None:
+        """``POST /labels``; a label that exists already (422 ``already_exists``: one the bot had not
+        seen, or created meanwhile) is a success and keeps its own colour. Another 422 (a colour
+        GitHub refuses) leaves the label to be created grey when it is added, and is logged."""
+        body = {"name": name, "color": style.hex}
+        if style.description:
+            body["description"] = style.description
+        try:
+            await self._request("POST", f"/repos/{repo}/labels", json=body)
+        except ForgeError as exc:
+            if exc.status != 422:
+                raise
+            if not _already_exists(exc):
+                log.warning("label %r not created in %s with %s: %s", name, repo, body, exc)
+        self._labels_seen(repo, (name,))
+
+    def _labels_seen(self, repo: str, names: Iterable[str]) -> None:
+        """Labels known to exist in ``repo`` (compared as GitHub does, ignoring case): adding them
+        needs no creation first."""
+        for name in names:
+            self._labels[(repo, name.casefold())] = True
 
     async def upsert_comment(self, repo: str, number: int, marker: str, body: str) -> int:
         """This bot's comment carrying ``marker`` edited in place (never anyone else's), or created."""
@@ -385,6 +439,12 @@ class GitHubForge(ConditionalReads):
         if mine.body != body:
             await self._request("PATCH", f"/repos/{repo}/issues/comments/{mine.id}", json={"body": body})
         return mine.id
+
+    async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
+        """GitHub's "blocked by": the blocking issue is named by its id, read (conditionally) first."""
+        blocking, _ = await self._get(f"/repos/{on_repo}/issues/{on_number}")
+        await self._request("POST", f"/repos/{repo}/issues/{number}/dependencies/blocked_by",
+                            json={"issue_id": blocking["id"]})
 
     async def post_comment(self, repo: str, number: int, body: str) -> int:
         response = await self._request("POST", f"/repos/{repo}/issues/{number}/comments", json={"body": body})
@@ -412,6 +472,19 @@ def fit(text: str, limit: int) -> str:
     if "\n" in head:
         head = head[: head.rfind("\n")]
     return (head + note + tail)[:limit]
+
+
+def _already_exists(exc: ForgeError) -> bool:
+    """A 422 that says the label is there already (GitHub: ``errors: [{code: already_exists}]``)."""
+    cause = exc.__cause__
+    cause = getattr(cause, "exc", cause) if not isinstance(cause, RequestFailed) else cause  # githubkit may wrap it
+    if not isinstance(cause, RequestFailed):
+        return False
+    try:
+        errors = cause.response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return False
+    return any(isinstance(e, dict) and e.get("code") == "already_exists" for e in errors)
 
 
 async def _gather(*aws: Awaitable) -> list:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
-from ..model import CheckResult, Comment, Review, ReviewState
+from ..model import CheckResult, Comment, NativeLink, Review, ReviewState
 
 
 def login_of(user: dict | None) -> str:
@@ -69,3 +70,23 @@ def comment(c: dict) -> Comment:
         created_at=time_of(c.get("created_at")),
         author_is_bot=user.get("type") == "Bot",
     )
+
+
+_ISSUE_API_URL = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)/?$")
+_REPO_API_URL = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/?$")
+
+
+def issue_ref(url: str | None) -> tuple[str, int] | None:
+    """(owner/name, number) of an issue's API URL (``parent_issue_url``)."""
+    m = _ISSUE_API_URL.search(url or "")
+    return (m.group("repo"), int(m.group("number"))) if m else None
+
+
+def native_link(kind: str, item: dict) -> NativeLink | None:
+    """An issue of a dependencies or sub-issues list, as a link of ``kind`` to it."""
+    repo = (item.get("repository") or {}).get("full_name")
+    if not repo:
+        m = _REPO_API_URL.search(item.get("repository_url") or "")
+        repo = m.group("repo") if m else None
+    number = item.get("number")
+    return NativeLink(kind, repo, number) if repo and isinstance(number, int) else None

@@ -149,6 +149,34 @@ def _issue_comment(p: dict) -> dict:
     return dict(_issues(p), name="issue_comment", comment=comment)
 
 
+# The item an issue_dependencies or sub_issues delivery is about (in its ``repository``), and the
+# other one, by action: (subject key, other key, the other's repository key)
+_LINK_SIDES = {
+    "blocked_by": ("blocked_issue", "blocking_issue", "blocking_issue_repo"),
+    "blocking": ("blocking_issue", "blocked_issue", "blocked_issue_repo"),
+    "sub_issue": ("parent_issue", "sub_issue", "sub_issue_repo"),
+    "parent_issue": ("sub_issue", "parent_issue", "parent_issue_repo"),
+}
+
+
+def _native_link(name: str) -> Callable[[dict], dict]:
+    """A dependency (``issue_dependencies``) or a sub-issue (``sub_issues``) added or removed: an event
+    about the issue of the delivery's repository, naming the other issue in ``extra["linked"]``."""
+
+    def mapper(p: dict) -> dict:
+        action = _get(p, "action")
+        side = action.rsplit("_", 1)[0]
+        if side not in _LINK_SIDES:  # an action GitHub may add one day: acknowledged, not routed
+            return dict(name=name, action=action, extra={})
+        subject_key, other_key, other_repo_key = _LINK_SIDES[side]
+        subject, other = _get(p, subject_key), _get(p, other_key)
+        other_repo = (p.get(other_repo_key) or p.get("repository") or {}).get("full_name")
+        return dict(name=name, action=action, number=_get(subject, "number"), labels=_labels(subject),
+                    extra={"linked": [other_repo, _get(other, "number")]})
+
+    return mapper
+
+
 # A merge queue's branch: gh-readonly-queue/<base>/pr-<number>-<base sha>
 QUEUE_BRANCH = re.compile(r"^(?:refs/heads/)?gh-readonly-queue/(?P<base>.+)/pr-(?P<number>\d+)-(?P<sha>[0-9a-f]{7,64})$")
 
@@ -199,6 +227,8 @@ _MAPPERS: dict[str, Callable[[dict], dict]] = {
     "status": _status,
     "issues": _issues,
     "issue_comment": _issue_comment,
+    "issue_dependencies": _native_link("issue_dependencies"),
+    "sub_issues": _native_link("sub_issues"),
     "push": _push,
     "merge_group": _merge_group,
     "ping": _ping,

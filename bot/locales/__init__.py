@@ -87,4 +87,5 @@ def install(environment: Any, language: str) -> None:
         newstyle=True,
     )
     environment.filters["tr"] = lambda value: localize(value, language)
+    environment.filters["num"] = lambda value: format_decimal(value, locale=language)  # 3,000 / 3 000
     environment.globals["language"] = language

@@ -16,7 +16,6 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 import orjson

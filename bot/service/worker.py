@@ -82,6 +82,21 @@ def _number(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
+def _linked(event: Event) -> list[tuple[tuple, Event]]:
+    """A link between two items (a dependency the forge records) concerns the other item too, when it
+    is of the same owner (another owner is another installation: its own delivery will come)."""
+    linked = event.extra.get("linked")
+    if not (isinstance(linked, list) and len(linked) == 2):
+        return []
+    repo, number = linked
+    if not (isinstance(repo, str) and _REPO.fullmatch(repo) and _number(number)):
+        return []
+    if repo.split("/")[0].lower() != (event.repo or "").split("/")[0].lower():
+        return []
+    other = replace(event, repo=repo, number=number, labels=None, extra={})
+    return [] if other.entity == event.entity else [(other.entity, other)]
+
+
 def _checked(event: Event) -> Event:
     """The fields that name what to fetch and what to coalesce on, checked: they go into API paths
     and dictionary keys. A parser lets through what the payload says; a signed payload can still be wrong."""
@@ -293,7 +308,7 @@ class Worker:
         """The (entity key, event) pairs this event concerns; check events may name no PR."""
 
         if event.entity is not None:
-            return [(event.entity, event)]
+            return [(event.entity, event), *_linked(event)]
         if event.name == "check" and event.repo and event.head_sha:
             numbers = list(event.pr_numbers) or await self.services.reads.pulls_for_commit(
                 forge, event.where, event.repo, event.head_sha)

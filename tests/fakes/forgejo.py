@@ -1,8 +1,8 @@
 """A stateful fake Forgejo on a real socket, shared by every test that talks to Forgejo.
 
 It keeps what an instance keeps (repositories, pull requests and issues, changed files, reviews,
-commit statuses, comments and reactions, labels with ids and colours, teams, permissions, files on
-refs) and answers the API routes the bot uses the way Forgejo v12 does: lists capped at
+commit statuses, comments and reactions, labels with ids, colours and descriptions, teams,
+permissions, files on refs) and answers the API routes the bot uses the way Forgejo v12 does: lists capped at
 ``max_response_items``, ``Link`` only past one page (and not at all with ``link_headers=False``),
 labels added by id, unknown label ids ignored. Every request and every answer is held to the
 Swagger description (``tests/fakes/swagger.py``): a route or body the spec would reject gets a 422
@@ -82,6 +82,7 @@ class Item:
     reviews: list[dict] = field(default_factory=list)
     requested_teams: list[str] = field(default_factory=list)
     timeline: list[tuple] = field(default_factory=list)  # ("comment", id) | ("ref", repo, number)
+    depends_on: list[tuple[str, int]] = field(default_factory=list)  # the issues this one depends on
     merged: bool = False
     updated: int = 0  # bumped at each change: "recentupdate" sorts by it
 
@@ -140,6 +141,7 @@ class FakeForgejo:
         self._orgs: set[str] = set()
         self._org_labels: dict[str, dict[int, dict]] = {}
         self._failures: list[tuple[int, dict]] = []
+        self._targeted_failures: list[tuple[str, str, int]] = []  # (method, path regex, status)
         self._down = False
         self._runner: web.AppRunner | None = None
         self.if_none_match: str | None = None  # of the request being answered (handlers run one at a time)
@@ -162,6 +164,11 @@ class FakeForgejo:
         """The next ``n`` requests answer ``status`` (with ``Retry-After`` when given), whatever they ask."""
         headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
         self._failures += [(status, headers)] * n
+
+    def fail_request(self, method: str, path_regex: str, status: int) -> None:
+        """The next request of ``method`` whose path matches ``path_regex`` (whole path) answers
+        ``status``, whatever it asks; the requests before it are answered as usual."""
+        self._targeted_failures.append((method.upper(), path_regex, status))
 
     def down(self) -> None:
         """Every request answers 503 until ``up()``, as behind a proxy whose upstream is gone."""
@@ -265,8 +272,8 @@ class FakeForgejo:
     def add_comment(self, repo: str, number: int, user: str, body: str) -> int:
         return self._new_comment(repo, self._item(repo, number), user, body)["id"]
 
-    def add_label(self, repo: str, name: str, color: str = "ededed") -> int:
-        return self._new_label(self._repo(repo).labels, name, color)["id"]
+    def add_label(self, repo: str, name: str, color: str = "ededed", description: str = "") -> int:
+        return self._new_label(self._repo(repo).labels, name, color, description)["id"]
 
     def add_org_label(self, org: str, name: str, color: str = "ededed") -> int:
         self._orgs.add(org)
@@ -276,6 +283,18 @@ class FakeForgejo:
         """``from_repo#from_number`` (which must exist) mentions this item: a ``*_ref`` event in its timeline."""
         self._item(from_repo, from_number)
         self._item(repo, number).timeline.append(("ref", from_repo, from_number))
+
+    def add_dependency(self, repo: str, number: int, blocking_repo: str, blocking: int) -> None:
+        """``repo#number`` depends on ``blocking_repo#blocking`` (Forgejo's issue dependencies)."""
+        self._item(blocking_repo, blocking)
+        self._item(repo, number).depends_on.append((blocking_repo, blocking))
+
+    def remove_dependency(self, repo: str, number: int, blocking_repo: str, blocking: int) -> None:
+        self._item(repo, number).depends_on.remove((blocking_repo, blocking))
+
+    def blocked_by_this(self, repo: str, number: int) -> list[tuple[str, int]]:
+        return [(r.full_name, item.number) for r in self._repos.values() for item in r.items.values()
+                if (repo, number) in item.depends_on]
 
     # -- state: reading
 
@@ -380,6 +399,10 @@ class FakeForgejo:
         if self._failures:
             status, headers = self._failures.pop(0)
             return web.json_response({"message": "injected failure"}, status=status, headers=headers)
+        for n, (method, path_regex, status) in enumerate(self._targeted_failures):
+            if request.method == method and re.fullmatch(path_regex, unquote(path)):
+                del self._targeted_failures[n]
+                return web.json_response({"message": "injected failure"}, status=status)
         if request.headers.get("Authorization") != f"token {self.token}":
             return web.json_response({"message": "token is required", "url": self.url}, status=401)
         op = self._spec.match(request.method, path) if raw_path.startswith("/api/v1/") else None
@@ -532,8 +555,8 @@ class FakeForgejo:
         found = [i for i, label in r.labels.items() if label["name"] == name]
         return found[0] if found else self._new_label(r.labels, name, "ededed")["id"]
 
-    def _new_label(self, labels: dict[int, dict], name: str, color: str) -> dict:
-        label = {"id": next(self._ids), "name": name, "color": color.lstrip("#").lower(), "description": ""}
+    def _new_label(self, labels: dict[int, dict], name: str, color: str, description: str = "") -> dict:
+        label = {"id": next(self._ids), "name": name, "color": color.lstrip("#").lower(), "description": description}
         labels[label["id"]] = label
         return label
 
@@ -708,7 +731,8 @@ def _org_labels(fake: FakeForgejo, p, q, body):
 def _create_label(fake: FakeForgejo, p, q, body):
     if not re.fullmatch(r"#?[0-9a-fA-F]{6}", body["color"]):
         raise Answer(422, f"invalid color {body['color']!r}")
-    return 201, fake._label_json(fake._new_label(fake._repo_of(p).labels, body["name"], body["color"]))
+    label = fake._new_label(fake._repo_of(p).labels, body["name"], body["color"], body.get("description") or "")
+    return 201, fake._label_json(label)
 
 
 @operation("issueGetLabels")
@@ -795,6 +819,36 @@ def _permission(fake: FakeForgejo, p, q, body):
     if permission is None:
         raise Answer(404, f"user {p['collaborator']!r} does not exist")
     return 200, {"permission": permission, "role_name": permission, "user": fake._user(p["collaborator"])}
+
+
+def _issue_list(fake: FakeForgejo, p, q, keys: list[tuple[str, int]], what: str):
+    r = fake._repo_of(p)
+    items = [fake._issue_json(fake._repo(repo), fake._item(repo, number)) for repo, number in keys]
+    return fake._page(f"/repos/{r.full_name}/issues/{p['index']}/{what}", q, items)
+
+
+@operation("issueListIssueDependencies")
+def _dependencies(fake: FakeForgejo, p, q, body):
+    r = fake._repo_of(p)
+    return _issue_list(fake, p, q, fake._item(r.full_name, p["index"]).depends_on, "dependencies")
+
+
+@operation("issueListBlocks")
+def _blocks(fake: FakeForgejo, p, q, body):
+    r = fake._repo_of(p)
+    fake._item(r.full_name, p["index"])
+    return _issue_list(fake, p, q, fake.blocked_by_this(r.full_name, int(p["index"])), "blocks")
+
+
+@operation("issueCreateIssueDependencies")
+def _add_dependency(fake: FakeForgejo, p, q, body):
+    r = fake._repo_of(p)
+    blocking = (f"{body['owner']}/{body['repo']}", int(body["index"]))
+    item = fake._item(r.full_name, p["index"])
+    on = fake._item(*blocking)
+    if blocking not in item.depends_on:
+        item.depends_on.append(blocking)
+    return 201, fake._issue_json(fake._repo(blocking[0]), on)
 
 
 @operation("issueGetCommentsAndTimeline")

@@ -89,7 +89,7 @@ def _user(login: str, type_: str = "User") -> dict:
     return user | {"id": zlib.crc32(login.encode()), "type": type_}
 
 
-def _label(repo: str, name: str, color: str) -> dict:
+def _label(repo: str, name: str, color: str, description: str | None = None) -> dict:
     return {
         "id": zlib.crc32(f"{repo}:{name}".encode()),
         "node_id": f"LA_{name}",
@@ -97,7 +97,7 @@ def _label(repo: str, name: str, color: str) -> dict:
         "name": name,
         "color": color,
         "default": False,
-        "description": None,
+        "description": description,
         "archived_at": None,
         "archived_by": None,
     }
@@ -193,6 +193,7 @@ class FakeGitHub:
 
         self.issues: dict[tuple[str, int], FakeIssue] = {}
         self.labels: dict[str, dict[str, str]] = {}  # repo -> label name -> colour
+        self.label_descriptions: dict[str, dict[str, str]] = {}  # repo -> label name -> description, when set
         self.reviews: dict[tuple[str, int], list[dict]] = {}
         self.comments: dict[int, dict] = {}
         self.reactions: dict[int, list[dict]] = {}
@@ -204,6 +205,8 @@ class FakeGitHub:
         self.teams: dict[tuple[str, str], list[str]] = {}
         self.permissions: dict[tuple[str, str], str] = {}
         self.cross_references: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        self.blocked_by: dict[tuple[str, int], list[tuple[str, int]]] = {}  # issue -> the issues blocking it
+        self.sub_issues: dict[tuple[str, int], list[tuple[str, int]]] = {}  # parent -> its sub-issues
         self.tokens: dict[str, tuple[int, float]] = {}  # installation token -> (installation, expiry)
         self.manifest_codes: set[str] = set()  # codes GitHub would send back after "Create GitHub App"
 
@@ -381,6 +384,22 @@ class FakeGitHub:
 
     # -- assertions and fault injection ------------------------------------------------------
 
+    def add_dependency(self, repo: str, number: int, blocking_repo: str, blocking: int) -> None:
+        """``repo#number`` is blocked by ``blocking_repo#blocking`` (GitHub's issue dependencies)."""
+        self.blocked_by.setdefault((repo, number), []).append((blocking_repo, blocking))
+
+    def remove_dependency(self, repo: str, number: int, blocking_repo: str, blocking: int) -> None:
+        self.blocked_by[(repo, number)].remove((blocking_repo, blocking))
+
+    def add_sub_issue(self, repo: str, parent: int, sub_repo: str, sub: int) -> None:
+        self.sub_issues.setdefault((repo, parent), []).append((sub_repo, sub))
+
+    def _blocking(self, key: tuple[str, int]) -> list[tuple[str, int]]:
+        return [blocked for blocked, blockers in self.blocked_by.items() if key in blockers]
+
+    def _parent(self, key: tuple[str, int]) -> tuple[str, int] | None:
+        return next((parent for parent, subs in self.sub_issues.items() if key in subs), None)
+
     def count(self, method: str, path_regex: str) -> int:
         """How many requests with this method had a path matching ``path_regex`` (whole path)."""
         return sum(1 for r in self.requests if r.method == method and re.fullmatch(path_regex, r.path))
@@ -445,6 +464,8 @@ class FakeGitHub:
             "status": self._status_payload,
             "issues": self._issues_payload,
             "issue_comment": self._issue_comment_payload,
+            "issue_dependencies": self._issue_dependencies_payload,
+            "sub_issues": self._sub_issues_payload,
             "installation": self._installation_payload,
             "push": self._push_payload,
             "merge_group": self._merge_group_payload,
@@ -493,7 +514,8 @@ class FakeGitHub:
     def _label_change(self, issue: FakeIssue, o: dict) -> dict:
         """The label a labeled/unlabeled event is about: ``label``, by default the issue's last one."""
         name = o.pop("label", None) or issue.labels[-1]
-        return _label(issue.repo, name, self.labels.get(issue.repo, {}).get(name, DEFAULT_LABEL_COLOR))
+        return _label(issue.repo, name, self.labels.get(issue.repo, {}).get(name, DEFAULT_LABEL_COLOR),
+                      self.label_descriptions.get(issue.repo, {}).get(name))
 
     def _review_payload(self, action, repo, number, o):
         issue = self.issues[(repo, number)]
@@ -565,6 +587,58 @@ class FakeGitHub:
         if action in ("labeled", "unlabeled"):
             payload["label"] = self._label_change(issue, o)
         return payload, (issue.author, "User")
+
+    def _issue_dependencies_payload(self, action, repo, number, o):
+        """``repo#number`` is the issue of the delivery's repository; ``other`` (repo, number) the other
+        side: its blocker for blocked_by_*, the issue it blocks for blocking_*."""
+        other_repo, other = o.pop("other")
+        mine, theirs = self._issue_json(self.issues[(repo, number)]), self._issue_json(self.issues[(other_repo, other)])
+        if action.startswith("blocked_by"):
+            sides = {"blocked_issue": mine, "blocking_issue": theirs, "blocking_issue_repo": self._full_repository(other_repo)}
+        else:
+            sides = {"blocking_issue": mine, "blocked_issue": theirs, "blocked_issue_repo": self._full_repository(other_repo)}
+        payload = {"action": action, "blocked_issue_id": sides["blocked_issue"]["id"],
+                   "blocking_issue_id": sides["blocking_issue"]["id"], **sides,
+                   "organization": self._organization(repo)}
+        model = {"blocked_by_added": M.WebhookIssueDependenciesBlockedByAdded,
+                 "blocked_by_removed": M.WebhookIssueDependenciesBlockedByRemoved,
+                 "blocking_added": M.WebhookIssueDependenciesBlockingAdded,
+                 "blocking_removed": M.WebhookIssueDependenciesBlockingRemoved}[action]
+        _adapter(model).validate_python({**payload, "repository": self._repository(repo), "sender": _user("alice")})
+        return payload, ("alice", "User")
+
+    def _sub_issues_payload(self, action, repo, number, o):
+        """``repo#number`` is the parent for sub_issue_*, the sub-issue for parent_issue_*; ``other`` the other side."""
+        other_repo, other = o.pop("other")
+        mine, theirs = self._issue_json(self.issues[(repo, number)]), self._issue_json(self.issues[(other_repo, other)])
+        if action.startswith("sub_issue"):
+            sides = {"parent_issue": mine, "sub_issue": theirs, "sub_issue_repo": self._full_repository(other_repo)}
+        else:
+            sides = {"sub_issue": mine, "parent_issue": theirs, "parent_issue_repo": self._full_repository(other_repo)}
+        payload = {"action": action, "parent_issue_id": sides["parent_issue"]["id"],
+                   "sub_issue_id": sides["sub_issue"]["id"], **sides}
+        model = {"sub_issue_added": M.WebhookSubIssuesSubIssueAdded,
+                 "sub_issue_removed": M.WebhookSubIssuesSubIssueRemoved,
+                 "parent_issue_added": M.WebhookSubIssuesParentIssueAdded,
+                 "parent_issue_removed": M.WebhookSubIssuesParentIssueRemoved}[action]
+        _adapter(model).validate_python({**payload, "repository": self._repository(repo), "sender": _user("alice")})
+        return payload, ("alice", "User")
+
+    def _full_repository(self, repo: str) -> dict:
+        """A repository as the REST API's ``Repository`` (the ``*_repo`` fields of link webhooks)."""
+        owner, name = repo.split("/")
+        data = _rewrite(fixture("pull_request/opened.json")["pull_request"]["base"]["repo"],
+                        {_FIXTURE_REPO: repo, f"/{_FIXTURE_OWNER}": f"/{owner}", _FIXTURE_NAME: name})
+        return data | {"id": zlib.crc32(repo.encode()), "owner": _user(owner, "Organization")}
+
+    def _organization(self, repo: str) -> dict:
+        owner = repo.split("/")[0]
+        return {"login": owner, "id": zlib.crc32(owner.encode()), "node_id": f"O_{owner}",
+                "url": f"https://api.github.com/orgs/{owner}", "repos_url": f"https://api.github.com/orgs/{owner}/repos",
+                "events_url": f"https://api.github.com/orgs/{owner}/events", "hooks_url": f"https://api.github.com/orgs/{owner}/hooks",
+                "issues_url": f"https://api.github.com/orgs/{owner}/issues", "members_url": f"https://api.github.com/orgs/{owner}/members{{/member}}",
+                "public_members_url": f"https://api.github.com/orgs/{owner}/public_members{{/member}}",
+                "avatar_url": "https://avatars.githubusercontent.com/u/1?v=4", "description": None}
 
     def _issue_comment_payload(self, action, repo, number, o):
         issue = self.issues[(repo, number)]
@@ -649,7 +723,10 @@ class FakeGitHub:
         return app | {"id": app_id, "slug": slug, "name": slug}
 
     def _labels_json(self, repo: str, names: list[str]) -> list[dict]:
-        return [_label(repo, n, self.labels[repo][n]) for n in names]
+        return [self._label_json(repo, n) for n in names]
+
+    def _label_json(self, repo: str, name: str) -> dict:
+        return _label(repo, name, self.labels[repo][name], self.label_descriptions.get(repo, {}).get(name))
 
     def _pull_json(self, issue: FakeIssue) -> dict:
         repo, n, pull = issue.repo, issue.number, issue.pull
@@ -690,6 +767,16 @@ class FakeGitHub:
             comments=len(self.comments_on(issue.repo, n)), created_at=issue.created_at, updated_at=issue.created_at,
             assignee=None, assignees=[], milestone=None, closed_at=issue.closed_at,
         )
+        key = (issue.repo, n)
+        blockers, blocking, subs = self.blocked_by.get(key, []), self._blocking(key), self.sub_issues.get(key, [])
+        closed = [k for k in subs if self.issues[k].state == "closed"]
+        data["issue_dependencies_summary"] = {
+            "blocked_by": sum(self.issues[k].state == "open" for k in blockers), "total_blocked_by": len(blockers),
+            "blocking": sum(self.issues[k].state == "open" for k in blocking), "total_blocking": len(blocking)}
+        data["sub_issues_summary"] = {"total": len(subs), "completed": len(closed),
+                                      "percent_completed": round(100 * len(closed) / len(subs)) if subs else 0}
+        parent = self._parent(key)
+        data["parent_issue_url"] = f"https://api.github.com/repos/{parent[0]}/issues/{parent[1]}" if parent else None
         if issue.pull:
             base = f"https://github.com/{issue.repo}/pull/{n}"
             data["pull_request"] = {"url": f"https://api.github.com/repos/{issue.repo}/pulls/{n}", "html_url": base,
@@ -762,6 +849,13 @@ class FakeGitHub:
                 "repositories_url": "https://api.github.com/teams/1/repos", "parent": None, "type": "organization"}
 
     # -- HTTP plumbing -----------------------------------------------------------------------
+
+    @staticmethod
+    def _validation_failed(resource: str, code: str, field: str) -> web.Response:
+        """GitHub's 422 for a write it refuses, naming why in ``errors``."""
+        body = {"message": "Validation Failed", "errors": [{"resource": resource, "code": code, "field": field}],
+                "documentation_url": "https://docs.github.com/rest"}
+        return web.json_response(body, status=422)
 
     @staticmethod
     def _error(status: int, message: str) -> web.Response:
@@ -921,8 +1015,13 @@ class FakeGitHub:
              Union[M.ReposOwnerRepoIssuesIssueNumberLabelsPostBodyOneof0, list[str],
                    list[M.ReposOwnerRepoIssuesIssueNumberLabelsPostBodyOneof2Items]], list[M.Label]),
             ("DELETE", f"{r}/issues/{{number}}/labels/{{name}}", self._remove_label, None, list[M.Label]),
-            ("PATCH", f"{r}/labels/{{name}}", self._update_label, M.ReposOwnerRepoLabelsNamePatchBody, M.Label),
+            ("POST", f"{r}/labels", self._create_label, M.ReposOwnerRepoLabelsPostBody, M.Label),
             ("GET", f"{r}/issues/{{number}}/timeline", self._get_timeline, None, list[M.TimelineCrossReferencedEvent]),
+            ("GET", f"{r}/issues/{{number}}/dependencies/blocked_by", self._get_blocked_by, None, list[M.Issue]),
+            ("GET", f"{r}/issues/{{number}}/dependencies/blocking", self._get_blocking, None, list[M.Issue]),
+            ("GET", f"{r}/issues/{{number}}/sub_issues", self._get_sub_issues, None, list[M.Issue]),
+            ("POST", f"{r}/issues/{{number}}/dependencies/blocked_by", self._add_blocked_by,
+             M.ReposOwnerRepoIssuesIssueNumberDependenciesBlockedByPostBody, M.Issue),
             ("GET", f"{r}/contents/{{path:.+}}", self._get_contents, None, M.ContentFile),
             ("GET", f"{r}/git/trees/{{tree_sha}}", self._get_tree, None, M.GitTree),
             ("GET", f"{r}/collaborators/{{user}}/permission", self._get_permission, None,
@@ -1128,13 +1227,23 @@ class FakeGitHub:
         issue.labels.remove(name)
         return web.json_response(self._labels_json(issue.repo, issue.labels))
 
-    async def _update_label(self, request):
-        repo, name, body = self._repo(request), request.match_info["name"], await request.json()
-        labels = self.labels.get(repo, {})
-        if name not in labels:
-            return self._error(404, "Not Found")
-        labels[name] = body.get("color", labels[name])
-        return web.json_response(_label(repo, name, labels[name]))
+    async def _create_label(self, request):
+        """GitHub's answers: 201 with the label; 422 ``already_exists`` for a name the repository has
+        (ignoring case), 422 ``invalid`` for a colour that is not six hex digits or a description
+        over 100 characters."""
+        repo, body = self._repo(request), await request.json()
+        name, color, description = body["name"], body.get("color", DEFAULT_LABEL_COLOR), body.get("description")
+        labels = self.labels.setdefault(repo, {})
+        if any(existing.casefold() == name.casefold() for existing in labels):
+            return self._validation_failed("Label", "already_exists", "name")
+        if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
+            return self._validation_failed("Label", "invalid", "color")
+        if description is not None and len(description) > 100:
+            return self._validation_failed("Label", "invalid", "description")
+        labels[name] = color.lower()
+        if description is not None:
+            self.label_descriptions.setdefault(repo, {})[name] = description
+        return web.json_response(self._label_json(repo, name), status=201)
 
     async def _get_timeline(self, request):
         issue = self._issue(request)
@@ -1145,6 +1254,36 @@ class FakeGitHub:
             events.append({"event": "cross-referenced", "actor": source["user"], "created_at": source["created_at"],
                            "updated_at": source["created_at"], "source": {"type": "issue", "issue": source}})
         return self._list(request, events)
+
+    def _issues_list(self, request, keys: list[tuple[str, int]]) -> web.Response:
+        items = []
+        for key in keys:
+            item = self._issue_json(self.issues[key])
+            item["repository"] = self._full_repository(key[0])
+            items.append(item)
+        return self._list(request, items)
+
+    async def _get_blocked_by(self, request):
+        issue = self._issue(request)
+        return self._issues_list(request, self.blocked_by.get((issue.repo, issue.number), []))
+
+    async def _get_blocking(self, request):
+        issue = self._issue(request)
+        return self._issues_list(request, self._blocking((issue.repo, issue.number)))
+
+    async def _get_sub_issues(self, request):
+        issue = self._issue(request)
+        return self._issues_list(request, self.sub_issues.get((issue.repo, issue.number), []))
+
+    async def _add_blocked_by(self, request):
+        issue, body = self._issue(request), await request.json()
+        blocking = next((k for k in self.issues if zlib.crc32(f"{k[0]}#{k[1]}".encode()) == body["issue_id"]), None)
+        if blocking is None:
+            return self._error(404, "Not Found")
+        if blocking in self.blocked_by.get((issue.repo, issue.number), []):
+            return self._error(422, "Validation Failed: the dependency exists")
+        self.add_dependency(issue.repo, issue.number, *blocking)
+        return web.json_response(self._issue_json(self.issues[blocking]), status=201)
 
     async def _get_contents(self, request):
         repo, path = self._repo(request), request.match_info["path"]

@@ -1,1 +1,0 @@
-"""One adapter per forge behind the small interface in ``base.py``."""
