@@ -226,3 +226,14 @@ def test_the_notice_of_a_cut_file_list_is_french_in_a_french_repository():
     assert "demander une dérogation à l'équipe nit (`/nexus waive <item> <reason>`)" in text
     english = render_report(evaluate(replace(whole, changed_files=3001), config_with("")), config_with("")).summary
     assert "**The forge listed 1 of the 3,001 changed files**" in english
+
+
+def test_label_descriptions_of_the_embedded_config_are_translated_within_githubs_limit():
+    from bot.app.converge import label_style
+    from bot.config.dod import MAX_LABEL_DESCRIPTION
+
+    french = config_with("language: fr\n")
+    assert label_style(french, "team:backend").description == "Touche le code ou le travail de l'équipe backend"
+    assert label_style(config_with(""), "team:backend").description == "Touches the code or work of team backend"
+    for label in french.labels.descriptions:
+        assert len(label_style(french, label.replace("*", "x")).description) <= MAX_LABEL_DESCRIPTION, label
