@@ -131,6 +131,11 @@ class Issue:
     is_pull_request: bool = False
     url: str = ""
     native_links: tuple["NativeLink", ...] = ()  # the dependencies the forge itself records
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    closed_at: datetime | None = None
+    completed: bool = False  # closed as completed (GitHub's state_reason; Forgejo has none: any close)
+    merged_at: datetime | None = None  # a pull request's merge, when the issue is one
 
 
 NATIVE_KINDS = ("depends_on", "blocks", "parent", "sub_issue")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from bot.config import default_config_text
+
 from .test_e2e_commands import command, reply
 from .world import OTHER_REPO, REPO, only
 
@@ -123,16 +125,21 @@ async def test_items_without_native_links_cost_no_dependency_call(world):
 
 
 async def test_written_links_are_mirrored_as_native_ones_when_the_organisation_asks(world):
-    world.set_repo_file(".github/nexus.yml", "dependencies:\n  mirror_written_links: true\n")
+    world.set_org_config(default_config_text()[1].replace("mirror_written_links: false", "mirror_written_links: true"))
     world.open_issue(44, "Mail quota", labels=["team:infra"])
     world.open_issue(45, "Approval UI", labels=["team:frontend"])
     world.open_issue(47, "Audit log", labels=["team:backend"])
-    world.open_issue(40, "Approval e-mail", NO_DEPENDENCIES + "Depends on #44\nBlocks #45\n", labels=["team:backend"])
-    world.depend(40, 47)  # a person's link, written nowhere: the bot leaves it
+    world.open_issue(48, "Audit export", labels=["team:backend"])
+    world.open_issue(7, "Mail relay", labels=["team:infra"], repo="elsewhere/infra")
+    body = NO_DEPENDENCIES + ("Depends on #44\nBlocks #45\nDepends on ORG/APP#47\nDepends on #48\n"
+                              "Depends on elsewhere/infra#7\n")
+    world.open_issue(40, "Approval e-mail", body, labels=["team:backend"])
+    world.depend(40, 47)  # a person's link, written nowhere else: the bot leaves it (and its case does not matter)
+    world.depend(48, 40)  # the forge records the other way round: mirroring #48 would make a cycle
     await judge(world, 40)
     assert world.native_dependencies(40) == {47, 44}
     assert world.native_dependencies(45) == {40}
-    assert len(world.writes_to(r"/dependencies")) == 2
+    assert len(world.writes_to(r"/dependencies")) == 2  # not the cycle, not another owner's item
 
     await judge(world, 40)  # nothing new to write
     assert len(world.writes_to(r"/dependencies")) == 2
@@ -144,3 +151,28 @@ async def test_nothing_is_mirrored_by_default(world):
     await judge(world, 40)
     assert READY in world.issue_labels(40)
     assert world.writes_to(r"/dependencies") == []
+
+
+def test_a_link_concerns_the_other_item_only_when_it_is_well_formed_and_of_the_same_owner():
+    from bot.model import Event
+    from bot.service.worker import _linked
+
+    def linked(value):
+        event = Event(forge="github", delivery_id="d", name="issue_dependencies", action="blocked_by_added",
+                      repo="org/app", number=71, extra={"linked": value})
+        return [(key, e.repo, e.number) for key, e in _linked(event)]
+
+    assert [(repo, number) for _, repo, number in linked(["Org/infra", 70])] == [("Org/infra", 70)]
+    assert linked(["other/infra", 70]) == []  # another owner: another installation's delivery
+    assert linked(["org/app", 71]) == []  # itself
+    assert linked(["org/app", -1]) == linked(["not a repo", 3]) == linked("org/app#3") == linked([None, 3]) == []
+
+
+@only("github")
+async def test_the_bots_own_link_is_not_acted_on(world):
+    world.open_issue(44, "Mail quota", labels=["team:infra"])
+    world.open_issue(40, "Approval e-mail", NO_DEPENDENCIES, labels=["team:backend"])
+    world.depend(40, 44)
+    assert await world.send("blocked_by_added", 40, other=(REPO, 44), sender=world.bot_login) == 202
+    await world.settle()
+    assert world.api_writes() == []

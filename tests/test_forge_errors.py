@@ -7,13 +7,12 @@ refused review request stand while ``/nexus reviewers`` failed the comment.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 
-from bot.app.commands import ForgeCommandContext
+from bot.app.items import fetch_item
 from bot.forges.base import ForgeError
-from bot.model import Comment, Event, ItemRef
+from bot.model import ItemRef
 
 CASES = [
     # status, retry_after, transient, out of reach (for a read)
@@ -51,18 +50,12 @@ class Unreadable:
         raise ForgeError(f"GET /repos/{repo}/issues/{number}: {self.status}", status=self.status)
 
 
-def context(forge) -> ForgeCommandContext:
-    event = Event(forge="github", delivery_id="d", name="issue_comment", action="created", repo="org/app",
-                  number=1, comment=Comment(1, "carol", "/nexus deps"))
-    return ForgeCommandContext(SimpleNamespace(), forge, "github", event, config=None)
-
-
 @pytest.mark.parametrize("status", [403, 404, 410])
 async def test_an_item_out_of_reach_is_shown_as_such(status):
-    assert await context(Unreadable(status))._fetch_item(ItemRef("github", "org/secret", 9)) is None
+    assert await fetch_item(Unreadable(status), ItemRef("github", "org/secret", 9)) is None
 
 
 @pytest.mark.parametrize("status", [401, 502])
 async def test_a_failing_forge_fails_the_walk_so_that_it_is_retried(status):
     with pytest.raises(ForgeError):
-        await context(Unreadable(status))._fetch_item(ItemRef("github", "org/app", 9))
+        await fetch_item(Unreadable(status), ItemRef("github", "org/app", 9))

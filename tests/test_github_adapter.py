@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta, timezone
 import socket
 import time
 
@@ -468,6 +469,12 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge):
     assert {(n.kind, n.repo, n.number) for n in (await forge.issue(REPO, 3)).native_links} == {
         ("depends_on", REPO, 4), ("blocks", REPO, 5), ("sub_issue", REPO, 6), ("parent", REPO, 2)}
     await forge.add_dependency(REPO, 5, REPO, 6)
+    fake_github.add_deployment(REPO, "abc123", "staging", "2026-12-01T10:00:00Z")
+    fake_github.add_deployment(REPO, "def456", "production", "2026-12-01T11:00:00Z")
+    since = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    assert await forge.deployments(REPO, "staging", since) == [("abc123", datetime(2026, 12, 1, 10, tzinfo=timezone.utc))]
+    window = await forge.items_updated(REPO.split("/")[0], since, datetime.now(timezone.utc) + timedelta(days=1))
+    assert {(i.number, i.is_pull_request) for i in window} >= {(3, False), (7, True)}
     assert fake_github.blocked_by[(REPO, 5)] == [(REPO, 3), (REPO, 6)]
     await forge.file_at(REPO, "README.md", "main")
     fake_github.set_file(REPO, "main", ".github/CODEOWNERS", "* @org/backend")

@@ -85,6 +85,17 @@ async def test_marks_and_kept_values(store):
     assert await s.recall("org-config:github:acme") == "v1" and await s.recall("nothing") is None
 
 
+async def test_history_records_keep_the_newest_value_per_key(store):
+    a, b = store("a"), store("b")
+    await a.keep_records("history:github:org:items", [("o/r#1", 10.0, "v10"), ("o/r#2", 5.0, "w5")])
+    await b.keep_records("history:github:org:items", [("o/r#1", 9.0, "v9"), ("o/r#2", 6.0, "w6")])  # one older, one newer
+    await a.keep_records("history:github:other:items", [("o/r#1", 1.0, "x")])
+    assert sorted(await b.records("history:github:org:items")) == ["v10", "w6"]
+    assert sorted(await a.records("history:github:org:items")) == ["v10", "w6"]  # the same store, seen from both
+    assert await a.records("nothing") == []
+    assert await b.record("history:github:org:items", "o/r#2") == "w6" and await b.record("history:github:org:items", "x") is None
+
+
 async def test_the_write_budget_is_shared_and_says_how_long_to_wait(store):
     a, b = store("a"), store("b")
     shared = store.kind == "redis"  # SQLite is one host, one process: its budget is the process's

@@ -33,6 +33,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -178,8 +179,13 @@ class World:
         """A new head commit now changing ``files``; its sha. Send "synchronize" to tell the bot."""
         raise NotImplementedError
 
-    def close(self, number: int, *, merged: bool = False, repo: str = REPO) -> None:
-        """Close a PR (merged or not) or an issue."""
+    def close(self, number: int, *, merged: bool = False, repo: str = REPO, at: str | None = None) -> None:
+        """Close a PR (merged or not) or an issue (as completed), now or ``at`` (ISO 8601 UTC)."""
+        raise NotImplementedError
+
+    def set_times(self, number: int, *, created: str | None = None, updated: str | None = None,
+                  repo: str = REPO) -> None:
+        """Move an item in time (ISO 8601 UTC): a history seeded in the past."""
         raise NotImplementedError
 
     def retarget(self, number: int, base: str, *, repo: str = REPO) -> str:
@@ -414,8 +420,11 @@ class GitHubWorld(World):
         self.fake.push(repo, number, sha, files=list(files))
         return sha
 
-    def close(self, number, *, merged=False, repo=REPO):
-        self.fake.close(repo, number, merged=merged)
+    def close(self, number, *, merged=False, repo=REPO, at=None):
+        self.fake.close(repo, number, merged=merged, at=at)
+
+    def set_times(self, number, *, created=None, updated=None, repo=REPO):
+        self.fake.set_times(repo, number, created=created, updated=updated)
 
     def retarget(self, number, base, *, repo=REPO) -> str:
         pull = self.fake._pull(repo, number)
@@ -614,9 +623,15 @@ class ForgejoWorld(World):
         self.fake.push(repo, number, sha, files=list(files))
         return sha
 
-    def close(self, number, *, merged=False, repo=REPO):
+    def close(self, number, *, merged=False, repo=REPO, at=None):
         item = self._item(repo, number)
         item.state, item.merged = "closed", merged and item.is_pull
+        item.closed_at = item.updated_at = at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def set_times(self, number, *, created=None, updated=None, repo=REPO):
+        item = self._item(repo, number)
+        item.created_at = created or item.created_at
+        item.updated_at = updated or item.updated_at
 
     def retarget(self, number, base, *, repo=REPO) -> str:
         item = self._item(repo, number)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from ..history import IntegrationEvidence, ItemRecord
 from ..markers import Signer
+from ..model import ItemRef
 
 if TYPE_CHECKING:
     from .cached_reads import CachedReads
@@ -35,6 +37,19 @@ class Rechecks(Protocol):
         """Re-evaluate ``repo#number`` in ``after`` seconds; once per (cause, round)."""
 
 
+class History(Protocol):
+    """The records the Nexus metrics are computed from (``bot/history.py``), per forge instance and owner."""
+
+    async def item(self, where: str, owner: str, ref: ItemRef) -> ItemRecord | None: ...
+
+    async def keep_items(self, where: str, owner: str, records: list[ItemRecord]) -> None:
+        """Upsert: the record with the newer ``updated_at`` wins."""
+
+    async def keep_evidence(self, where: str, owner: str, evidence: list[IntegrationEvidence]) -> None: ...
+
+    async def load(self, where: str, owner: str) -> tuple[list[ItemRecord], list[IntegrationEvidence]]: ...
+
+
 class Observations(Protocol):
     """What the use cases tell the process's metrics."""
 
@@ -60,6 +75,7 @@ class Services:
     memory: Memory
     rechecks: Rechecks
     reads: "CachedReads"
+    history: History | None = None  # None: the metrics' history is not kept (tests of other use cases)
     signer: Signer = Signer(())  # signs the markers the bot reads back (waivers, replies)
     details_url: str | None = None  # the link shown with a verdict, may name {repo} and {number}
     observe: Observations = NoObservations()

@@ -18,7 +18,7 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from ..checks.kinds import reads
-from ..config import Config
+from ..config import Config, ConfigError
 from ..forges.base import Forge
 from ..model import Event, State
 from .blockage import converge_blocked
@@ -27,10 +27,11 @@ from .config_changes import on_push
 from .config_check import check_config_change
 from .merge_queue import check_merge_group
 from .dod import assess, publish
+from .history import record_item
 from .ports import Services
 from .ready import run_ready
 
-DOD, READY, COMMANDS, CONFIG, QUEUE = "dod", "ready", "commands", "config", "merge queue"
+DOD, READY, COMMANDS, CONFIG, QUEUE, HISTORY = "dod", "ready", "commands", "config", "merge queue", "history"
 NATIVE_DEPENDENCY_ACTIONS = ("blocked_by_added", "blocked_by_removed", "blocking_added", "blocking_removed")
 
 ROUTES: dict[tuple[str, str], str] = {
@@ -39,7 +40,8 @@ ROUTES: dict[tuple[str, str], str] = {
         "review_requested", "recheck")},
     **{("pull_request_review", a): DOD for a in ("submitted", "edited", "dismissed")},
     **{("check", a): DOD for a in ("completed", "rerequested", "pending")},
-    **{("issues", a): READY for a in ("opened", "edited", "labeled", "unlabeled", "reopened")},
+    **{("issues", a): READY for a in ("opened", "edited", "labeled", "unlabeled", "reopened", "closed")},
+    ("pull_request", "closed"): HISTORY,
     **{("issue_dependencies", a): READY for a in NATIVE_DEPENDENCY_ACTIONS},
     **{("sub_issues", a): READY for a in ("sub_issue_added", "sub_issue_removed", "parent_issue_added",
                                           "parent_issue_removed")},
@@ -134,6 +136,15 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
                                            installation_id=first.installation_id)
         else:
             done.append("dod skipped: pull request closed")
+    closed = [e for e in events if route(e) == HISTORY]
+    if closed and first.number is not None:  # a merged (or closed) pull request, for the Nexus metrics
+        try:
+            config = await services.reads.config_for(forge, where, first.repo, closed[-1].extra.get("base_ref") or "")
+        except ConfigError:  # a broken repository file: the organisation's teams and labels still say it
+            config = await services.reads.org_rules(forge, where, first.repo)
+        issue = await forge.issue(first.repo, first.number)
+        await record_item(services, where, issue, config, base=closed[-1].extra.get("base_ref") or "")
+        done.append("history")
     for event in (e for e in events if route(e) == QUEUE):
         done.append(await check_merge_group(services, forge, where, event))
     if want_ready and first.number is not None:

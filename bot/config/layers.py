@@ -51,9 +51,11 @@ def tighten(org: Config, merged: Config, repo_tree: dict, repo_where: dict, file
     refusals: list[Refusal] = []
     items = [_item(org_item, item, org, relax.items, refusals) if (org_item := _find(org, item.id)) else item
              for item in merged.items]
-    update: dict[str, Any] = {"items": items, "repositories": org.repositories}
+    update: dict[str, Any] = {"items": items, "repositories": org.repositories, "dependencies": org.dependencies}
     if repo_tree.get("repositories") is not None:
         refusals.append(Refusal(("repositories",), Msg("only the organisation says what repositories may relax")))
+    if repo_tree.get("dependencies") is not None:
+        refusals.append(Refusal(("dependencies",), Msg("only the organisation says whether written links are mirrored")))
     review, waivers, teams = merged.review, merged.waivers, dict(merged.teams)
     if not _open(relax.settings, "review.min_approvals") and review.min_approvals < org.review.min_approvals:
         refusals.append(Refusal(("review", "min_approvals"),

@@ -9,6 +9,7 @@ finished, whether the verdict needs a sticky comment, its webhook headers. No mo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Iterable, Mapping, Protocol
 
 from ..model import CheckReport, CheckResult, CodeOwners, Issue, LabelStyle, PullRequest, Report
@@ -97,6 +98,14 @@ class Forge(Protocol):
     async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
         """Record natively that ``repo#number`` depends on (is blocked by) ``on_repo#on_number``; a
         link that exists already is not an error."""
+
+    async def items_updated(self, owner: str, since: datetime, until: datetime) -> list[Issue]:
+        """Every issue and pull request of ``owner`` updated in [since, until) (a backfill's reading:
+        snapshots without comments nor native links)."""
+
+    async def deployments(self, repo: str, environment: str, since: datetime) -> list[tuple[str, datetime]]:
+        """(sha, first success) of the deployments of ``repo`` to ``environment`` since ``since``;
+        empty on a forge that keeps none."""
 
     async def pulls_for_commit(self, repo: str, sha: str) -> list[int]: ...
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
@@ -150,20 +150,7 @@ class ForgejoForge(ForgejoHttp):
             self._dependencies(f"/repos/{repo}/issues/{number}/blocks"),
         )
         links = [NativeLink("depends_on", *ref) for ref in depends_on] + [NativeLink("blocks", *ref) for ref in blocks]
-        return Issue(
-            forge=self.name,
-            repo=repo,
-            number=number,
-            title=issue.get("title") or "",
-            body=issue.get("body") or "",
-            author=_login(issue.get("user")),
-            labels=_label_names(issue),
-            state=issue.get("state") or "open",
-            comments=tuple(_comment(c, me) for c in comments or ()),
-            is_pull_request=bool(issue.get("pull_request")),
-            url=issue.get("html_url") or "",
-            native_links=tuple(links),
-        )
+        return _snapshot(repo, issue, tuple(_comment(c, me) for c in comments or ()), tuple(links), number)
 
     async def _dependencies(self, path: str) -> list[tuple[str, int]]:
         """The issues of a dependencies list (``dependencies``: those this one depends on; ``blocks``:
@@ -262,6 +249,21 @@ class ForgejoForge(ForgejoHttp):
                                                                          "state": "open", "limit": min(limit, 50)})
         found = sorted(found or (), key=lambda i: i.get("updated_at") or "", reverse=True)
         return [((i.get("repository") or {}).get("full_name") or "", i["number"]) for i in found[:limit]]
+
+    async def items_updated(self, owner: str, since: datetime, until: datetime) -> list[Issue]:
+        """Issues and pull requests of ``owner`` updated in [since, until), from the issue search
+        (paged; no comments, no native links: a backfill's history needs neither)."""
+        params = {"owner": owner, "state": "all", "since": _iso(since), "before": _iso(until)}
+        found = {}
+        for data in await self._pages("/repos/issues/search", params):
+            repo = (data.get("repository") or {}).get("full_name")
+            if repo and isinstance(data.get("number"), int):
+                found[(repo, data["number"])] = _snapshot(repo, data)
+        return list(found.values())
+
+    async def deployments(self, repo: str, environment: str, since: datetime) -> list[tuple[str, datetime]]:
+        """Forgejo and Gitea keep no deployments: integration evidence comes from commit statuses."""
+        return []
 
     async def set_labels(
         self, repo: str, number: int, add: Iterable[str], remove: Iterable[str],
@@ -399,6 +401,33 @@ def _login(user: Any) -> str:
 
 def _label_names(item: dict) -> tuple[str, ...]:
     return tuple(label["name"] for label in item.get("labels") or ())
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _snapshot(repo: str, issue: dict, comments: tuple[Comment, ...] = (), links: tuple[NativeLink, ...] = (),
+              number: int | None = None) -> Issue:
+    return Issue(
+        forge=NAME,
+        repo=repo,
+        number=number if number is not None else issue["number"],
+        title=issue.get("title") or "",
+        body=issue.get("body") or "",
+        author=_login(issue.get("user")),
+        labels=_label_names(issue),
+        state=issue.get("state") or "open",
+        comments=comments,
+        is_pull_request=bool(issue.get("pull_request")),
+        url=issue.get("html_url") or "",
+        native_links=links,
+        created_at=_time(issue.get("created_at")),
+        updated_at=_time(issue.get("updated_at")),
+        closed_at=_time(issue.get("closed_at")),
+        completed=issue.get("state") == "closed",  # Forgejo keeps no reason for a close
+        merged_at=_time((issue.get("pull_request") or {}).get("merged_at")),
+    )
 
 
 def _time(value: str | None) -> datetime | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import datetime, timedelta, timezone
 import logging
 from functools import lru_cache
 from typing import Any, Awaitable, Iterable, Mapping
@@ -28,11 +29,16 @@ log = logging.getLogger("nexus.github")
 
 NAME = "github"
 MAX_TEXT = 65535  # GitHub's limit on a check run summary (and, +1, on a comment body)
+SEARCH_LIMIT = 1000  # GitHub's search gives at most this many results of one query
 FILES_LIMIT = 3000  # GitHub lists at most this many files of a pull request
 MAX_ANNOTATIONS = 50  # GitHub's limit on the annotations of one check run request
 CUT_NOTE = "\n\n*(cut: the full report is longer than GitHub allows)*\n\n"
 FILE_STATUSES = {"copied": "added", "changed": "modified", "unchanged": "modified"}
 STICKY_MARKER = markers.STICKY_DOD
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @lru_cache(maxsize=64)
@@ -208,20 +214,7 @@ class GitHubForge(ConditionalReads):
         data, _ = await self._get(f"/repos/{repo}/issues/{number}")
         self._labels_seen(repo, (label["name"] for label in data.get("labels") or ()))
         comments, links = await asyncio.gather(self._comments(repo, number), self._native_links(repo, number, data))
-        return Issue(
-            forge=self.name,
-            repo=repo,
-            number=number,
-            title=data["title"],
-            body=data.get("body") or "",
-            author=payload.login_of(data.get("user")),
-            labels=tuple(label["name"] for label in data.get("labels") or ()),
-            state=data["state"],
-            comments=comments,
-            is_pull_request=bool(data.get("pull_request")),
-            url=data.get("html_url") or "",
-            native_links=links,
-        )
+        return self._snapshot(repo, data, comments, links)
 
     async def _native_links(self, repo: str, number: int, data: dict) -> tuple[NativeLink, ...]:
         """The issue's dependencies ("blocked by", "blocking") and sub-issues, read only when the issue's
@@ -236,7 +229,7 @@ class GitHubForge(ConditionalReads):
             ("blocks", f"{base}/dependencies/blocking", deps.get("total_blocking")),
             ("sub_issue", f"{base}/sub_issues", subs.get("total")),
         ) if count]
-        found = await asyncio.gather(*(self._pages(url, {"per_page": 100}, missing_ok=True) for _, url in lists))
+        found = await asyncio.gather(*(self._readable(url) for _, url in lists))
         links = [payload.native_link(kind, item) for (kind, _), items in zip(lists, found) for item in items]
         parent = payload.issue_ref(data.get("parent_issue_url"))
         if parent is not None:
@@ -382,6 +375,61 @@ class GitHubForge(ConditionalReads):
             found.append((item["repository_url"].split("/repos/", 1)[1], item["number"]))
         return found[:limit]
 
+    async def items_updated(self, owner: str, since: datetime, until: datetime) -> list[Issue]:
+        """Issues and pull requests of ``owner`` updated in [since, until), from the search API
+        (100 a call; a window with more than GitHub's 1,000 results is halved until each fits). The
+        snapshots carry no comments and no native links (a backfill's history needs neither)."""
+        query = {"q": f"user:{owner} updated:{_iso(since)}..{_iso(until)}", "sort": "updated", "order": "asc",
+                 "per_page": 100}
+        first, _ = await self._get("/search/issues", query)
+        if first.get("total_count", 0) > SEARCH_LIMIT and until - since > timedelta(minutes=2):
+            middle = since + (until - since) / 2
+            return await self.items_updated(owner, since, middle) + await self.items_updated(owner, middle, until)
+        items = await self._pages("/search/issues", query, key="items", limit=SEARCH_LIMIT)
+        found = {}
+        for data in items:
+            repo = data["repository_url"].split("/repos/", 1)[1]
+            found[(repo, data["number"])] = self._snapshot(repo, data)
+        return list(found.values())
+
+    def _snapshot(self, repo: str, data: dict, comments: tuple[Comment, ...] = (),
+                  links: tuple[NativeLink, ...] = ()) -> Issue:
+        return Issue(
+            forge=self.name,
+            repo=repo,
+            number=data["number"],
+            title=data["title"],
+            body=data.get("body") or "",
+            author=payload.login_of(data.get("user")),
+            labels=tuple(label["name"] for label in data.get("labels") or ()),
+            state=data["state"],
+            comments=comments,
+            is_pull_request=bool(data.get("pull_request")),
+            url=data.get("html_url") or "",
+            native_links=links,
+            created_at=payload.time_of(data.get("created_at")),
+            updated_at=payload.time_of(data.get("updated_at")),
+            closed_at=payload.time_of(data.get("closed_at")),
+            completed=data["state"] == "closed" and data.get("state_reason") in (None, "completed"),
+            merged_at=payload.time_of((data.get("pull_request") or {}).get("merged_at")),
+        )
+
+    async def deployments(self, repo: str, environment: str, since: datetime) -> list[tuple[str, datetime]]:
+        """(sha, when) of each deployment to ``environment`` since ``since`` that succeeded, from its
+        statuses (one call per deployment; deployments are listed newest first)."""
+        listed = await self._pages(f"/repos/{repo}/deployments", {"environment": environment, "per_page": 100},
+                                   limit=100)
+        found = []
+        for d in listed:
+            created = payload.time_of(d.get("created_at"))
+            if created is None or created < since:
+                break
+            statuses = await self._pages(f"/repos/{repo}/deployments/{d['id']}/statuses", {"per_page": 100})
+            succeeded = [t for st in statuses if st.get("state") == "success" and (t := payload.time_of(st.get("created_at")))]
+            if succeeded:
+                found.append((d["sha"], min(succeeded)))
+        return found
+
     async def set_labels(
         self, repo: str, number: int, add: Iterable[str], remove: Iterable[str],
         styles: Mapping[str, LabelStyle] = {},
@@ -439,6 +487,16 @@ class GitHubForge(ConditionalReads):
         if mine.body != body:
             await self._request("PATCH", f"/repos/{repo}/issues/comments/{mine.id}", json={"body": body})
         return mine.id
+
+    async def _readable(self, url: str) -> list:
+        """A list the token may not be allowed to read (403 on a repository without issues enabled, a
+        feature not on this GitHub Enterprise version): empty rather than failing the whole read."""
+        try:
+            return await self._pages(url, {"per_page": 100}, missing_ok=True)
+        except ForgeError as exc:
+            if exc.status in (403, 410, 422) and exc.retry_after is None:  # not a rate limit
+                return []
+            raise
 
     async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
         """GitHub's "blocked by": the blocking issue is named by its id, read (conditionally) first."""

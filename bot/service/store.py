@@ -103,6 +103,16 @@ class Store(Protocol):
 
     async def recall(self, key: str) -> str | None: ...
 
+    async def keep_records(self, space: str, records: list[tuple[str, float, str]]) -> None:
+        """Keep each (key, updated, value) of ``space`` (e.g. "history:github:org:items"), unless the
+        value kept under that key is newer: a webhook and a backfill seeing the same thing agree."""
+
+    async def records(self, space: str) -> list[str]:
+        """Every value kept in ``space``."""
+
+    async def record(self, space: str, key: str) -> str | None:
+        """The value kept under ``key`` in ``space``."""
+
     async def take_write(self, account: str, per_minute: int, window: float = 60.0) -> float:
         """A place for one write of ``account`` in the current minute, shared by every process using
         this store: 0 when taken (the write is counted), else the seconds until one frees up."""

@@ -80,6 +80,17 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return tostring(tonumber(oldest[2]) + window - now)
 """
 
+KEEP_RECORDS = """
+for i = 1, #ARGV, 3 do
+  local kept = redis.call('HGET', KEYS[2], ARGV[i])
+  if not kept or tonumber(kept) <= tonumber(ARGV[i + 1]) then
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+  end
+end
+return 1
+"""
+
 UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -111,6 +122,7 @@ class RedisStore:
         self._lock = self.redis.register_script(LOCK)
         self._unlock = self.redis.register_script(UNLOCK)
         self._take_write = self.redis.register_script(TAKE_WRITE)
+        self._keep_records = self.redis.register_script(KEEP_RECORDS)
         self._writes = 0
 
     async def close(self) -> None:
@@ -357,5 +369,18 @@ class RedisStore:
 
     async def recall(self, key: str) -> str | None:
         value = await self.redis.hget(KEPT, key)
+        return value.decode() if value is not None else None
+
+    async def keep_records(self, space: str, records: list[tuple[str, float, str]]) -> None:
+        """One script per 500 records: each compares and sets atomically (value hash, updated hash)."""
+        for start in range(0, len(records), 500):
+            args = [part for key, updated, value in records[start:start + 500] for part in (key, repr(updated), value)]
+            await self._keep_records(keys=[f"{P}rec:{space}", f"{P}rec-at:{space}"], args=args)
+
+    async def records(self, space: str) -> list[str]:
+        return [v.decode() for v in await self.redis.hvals(f"{P}rec:{space}")]
+
+    async def record(self, space: str, key: str) -> str | None:
+        value = await self.redis.hget(f"{P}rec:{space}", key)
         return value.decode() if value is not None else None
 

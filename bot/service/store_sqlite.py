@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS marks (           -- what the bot did, so it can undo
 CREATE TABLE IF NOT EXISTS kept (            -- what must outlive a restart, e.g. the last good org config
     key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS records (         -- the history the Nexus metrics are computed from
+    space TEXT NOT NULL, key TEXT NOT NULL, updated REAL NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (space, key)
+);
 """
 
 
@@ -290,4 +294,18 @@ class SqliteStore:
 
     async def recall(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM kept WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    async def keep_records(self, space: str, records: list[tuple[str, float, str]]) -> None:
+        self.db.executemany(
+            "INSERT INTO records VALUES (?, ?, ?, ?) ON CONFLICT (space, key) DO UPDATE SET"
+            " updated=excluded.updated, value=excluded.value WHERE excluded.updated >= records.updated",
+            [(space, key, updated, value) for key, updated, value in records],
+        )
+
+    async def records(self, space: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT value FROM records WHERE space=?", (space,))]
+
+    async def record(self, space: str, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM records WHERE space=? AND key=?", (space, key)).fetchone()
         return row[0] if row else None

@@ -85,6 +85,9 @@ class Item:
     depends_on: list[tuple[str, int]] = field(default_factory=list)  # the issues this one depends on
     merged: bool = False
     updated: int = 0  # bumped at each change: "recentupdate" sorts by it
+    created_at: str = "2026-12-01T00:00:00Z"
+    updated_at: str | None = None  # ISO 8601; None: derived from ``updated``
+    closed_at: str | None = None
 
 
 @dataclass
@@ -497,9 +500,11 @@ class FakeForgejo:
             "id": item.id, "number": item.number, "title": item.title, "body": item.body,
             "user": self._user(item.author), "labels": self._labels_json(r, item), "state": item.state,
             "comments": len(self.comments_of(r.full_name, item.number)), "html_url": self._html_url(r, item),
-            "pull_request": {"merged": item.merged, "html_url": self._html_url(r, item)} if item.is_pull else None,
+            "pull_request": {"merged": item.merged, "merged_at": item.closed_at if item.merged else None,
+                             "html_url": self._html_url(r, item)} if item.is_pull else None,
             "repository": {"id": r.id, "name": name, "owner": owner, "full_name": r.full_name},
-            "updated_at": f"2026-12-01T00:00:{item.updated % 60:02d}Z",
+            "created_at": item.created_at, "closed_at": item.closed_at,
+            "updated_at": item.updated_at or f"2026-12-01T00:00:{item.updated % 60:02d}Z",
         }
 
     def _comment_json(self, c: dict) -> dict:
@@ -624,14 +629,23 @@ def _list_pulls(fake: FakeForgejo, p, q, body):
 
 @operation("issueSearchIssues")
 def _search_issues(fake: FakeForgejo, p, q, body):
-    """The filters the bot uses: owner, type, state; most recently updated first."""
+    """The filters the bot uses: owner, type, state, since, before; most recently updated first."""
+    def updated(r: Repo, i: Item) -> str:
+        return fake._issue_json(r, i)["updated_at"]
+
     found = [(r, i) for r in fake._repos.values() for i in r.items.values()
              if (not q.get("owner") or r.full_name.split("/")[0] == q["owner"])
              and (q.get("type") != "pulls" or i.is_pull) and (q.get("type") != "issues" or not i.is_pull)
-             and q.get("state", "open") in ("all", i.state)]
+             and q.get("state", "open") in ("all", i.state)
+             and (not q.get("since") or _when(updated(r, i)) >= _when(q["since"]))
+             and (not q.get("before") or _when(updated(r, i)) < _when(q["before"]))]
     found.sort(key=lambda ri: ri[1].updated, reverse=True)
     status, page, headers = fake._page("/repos/issues/search", q, found)
     return status, [fake._issue_json(r, i) for r, i in page], headers
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 @operation("repoGetPullRequestFiles")

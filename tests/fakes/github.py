@@ -158,6 +158,8 @@ class FakeIssue:
     pull: FakePull | None = None
     created_at: str = field(default_factory=_now)
     closed_at: str | None = None
+    updated_at: str | None = None  # None: as created (set_times moves it)
+    state_reason: str | None = None  # completed | not_planned, once closed
     updated: int = 0  # bumped at each change: lists sorted by "updated" follow it
 
 
@@ -206,6 +208,7 @@ class FakeGitHub:
         self.permissions: dict[tuple[str, str], str] = {}
         self.cross_references: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self.blocked_by: dict[tuple[str, int], list[tuple[str, int]]] = {}  # issue -> the issues blocking it
+        self.deployments: dict[str, list[dict]] = {}  # repo -> its deployments, newest first
         self.sub_issues: dict[tuple[str, int], list[tuple[str, int]]] = {}  # parent -> its sub-issues
         self.tokens: dict[str, tuple[int, float]] = {}  # installation token -> (installation, expiry)
         self.manifest_codes: set[str] = set()  # codes GitHub would send back after "Create GitHub App"
@@ -309,11 +312,26 @@ class FakeGitHub:
         if files is not None:
             self.set_files(repo, number, files)
 
-    def close(self, repo: str, number: int, *, merged: bool = False) -> None:
+    def close(self, repo: str, number: int, *, merged: bool = False, reason: str = "completed",
+              at: str | None = None) -> None:
         issue = self.issues[(repo, number)]
-        issue.state, issue.closed_at = "closed", _now()
+        issue.state, issue.closed_at, issue.state_reason = "closed", at or _now(), reason
+        issue.updated_at = issue.closed_at
         if issue.pull:
             issue.pull.merged = merged
+
+    def set_times(self, repo: str, number: int, *, created: str | None = None, updated: str | None = None) -> None:
+        """Move an item in time (ISO 8601 UTC, e.g. "2026-11-02T10:00:00Z"): a history seeded in the past."""
+        issue = self.issues[(repo, number)]
+        issue.created_at = created or issue.created_at
+        issue.updated_at = updated or issue.updated_at
+
+    def add_deployment(self, repo: str, sha: str, environment: str, at: str, state: str = "success") -> int:
+        """A deployment of ``sha`` to ``environment`` at ``at`` and its one status."""
+        deployment_id = next(self._ids)
+        self.deployments.setdefault(repo, []).insert(0, {"id": deployment_id, "sha": sha, "environment": environment,
+                                                         "created_at": at, "state": state})
+        return deployment_id
 
     def add_check_run(
         self,
@@ -739,7 +757,8 @@ class FakeGitHub:
             id=zlib.crc32(f"{repo}#{n}".encode()), number=n, title=issue.title, body=issue.body,
             user=_user(issue.author), labels=self._labels_json(repo, issue.labels), draft=pull.draft,
             state=issue.state, merged=pull.merged, changed_files=len(pull.files),
-            created_at=issue.created_at, updated_at=issue.created_at,
+            created_at=issue.created_at, updated_at=issue.updated_at or issue.created_at,
+            merged_at=issue.closed_at if pull.merged else None, closed_at=issue.closed_at,
             requested_teams=[self._team_json(repo.split("/")[0], t) for t in pull.requested_teams],
         )
         owner = repository["owner"]
@@ -764,8 +783,9 @@ class FakeGitHub:
         data.update(
             id=zlib.crc32(f"{issue.repo}#{n}".encode()), number=n, title=issue.title, body=issue.body,
             user=_user(issue.author), labels=self._labels_json(issue.repo, issue.labels), state=issue.state,
-            comments=len(self.comments_on(issue.repo, n)), created_at=issue.created_at, updated_at=issue.created_at,
-            assignee=None, assignees=[], milestone=None, closed_at=issue.closed_at,
+            comments=len(self.comments_on(issue.repo, n)), created_at=issue.created_at,
+            updated_at=issue.updated_at or issue.created_at, assignee=None, assignees=[], milestone=None,
+            closed_at=issue.closed_at, state_reason=issue.state_reason,
         )
         key = (issue.repo, n)
         blockers, blocking, subs = self.blocked_by.get(key, []), self._blocking(key), self.sub_issues.get(key, [])
@@ -780,7 +800,8 @@ class FakeGitHub:
         if issue.pull:
             base = f"https://github.com/{issue.repo}/pull/{n}"
             data["pull_request"] = {"url": f"https://api.github.com/repos/{issue.repo}/pulls/{n}", "html_url": base,
-                                    "diff_url": f"{base}.diff", "patch_url": f"{base}.patch", "merged_at": None}
+                                    "diff_url": f"{base}.diff", "patch_url": f"{base}.patch",
+                                    "merged_at": issue.closed_at if issue.pull.merged else None}
         return data
 
     def _comment_json(self, record: dict) -> dict:
@@ -1020,6 +1041,8 @@ class FakeGitHub:
             ("GET", f"{r}/issues/{{number}}/dependencies/blocked_by", self._get_blocked_by, None, list[M.Issue]),
             ("GET", f"{r}/issues/{{number}}/dependencies/blocking", self._get_blocking, None, list[M.Issue]),
             ("GET", f"{r}/issues/{{number}}/sub_issues", self._get_sub_issues, None, list[M.Issue]),
+            ("GET", f"{r}/deployments", self._get_deployments, None, list[M.Deployment]),
+            ("GET", f"{r}/deployments/{{id}}/statuses", self._get_deployment_statuses, None, list[M.DeploymentStatus]),
             ("POST", f"{r}/issues/{{number}}/dependencies/blocked_by", self._add_blocked_by,
              M.ReposOwnerRepoIssuesIssueNumberDependenciesBlockedByPostBody, M.Issue),
             ("GET", f"{r}/contents/{{path:.+}}", self._get_contents, None, M.ContentFile),
@@ -1137,13 +1160,22 @@ class FakeGitHub:
         return self._list(request, [self._pull_json(i) for i in pulls])
 
     async def _search_issues(self, request):
-        """The qualifiers the bot uses: is:pr, is:open, user:OWNER; sort=updated."""
+        """The qualifiers the bot uses: is:pr, is:open, user:OWNER, updated:FROM..TO; sort=updated."""
         words = request.query.get("q", "").split()
         owner = next((w.split(":", 1)[1] for w in words if w.startswith(("user:", "org:"))), None)
+        window = next((w.split(":", 1)[1].split("..") for w in words if w.startswith("updated:")), None)
+
+        def updated(i: FakeIssue) -> datetime:
+            return datetime.fromisoformat(i.updated_at or i.created_at)
+
         found = [i for i in self.issues.values()
                  if ("is:pr" not in words or i.pull) and ("is:open" not in words or i.state == "open")
-                 and (owner is None or i.repo.split("/")[0] == owner)]
-        found.sort(key=lambda i: i.updated, reverse=request.query.get("order", "desc") == "desc")
+                 and (owner is None or i.repo.split("/")[0] == owner)
+                 and (window is None or datetime.fromisoformat(window[0]) <= updated(i) <= datetime.fromisoformat(window[1]))]
+        if window is not None:
+            found.sort(key=updated, reverse=request.query.get("order", "desc") == "desc")
+        else:
+            found.sort(key=lambda i: i.updated, reverse=request.query.get("order", "desc") == "desc")
         page, headers = self._paginate(request, [self._issue_json(i) | {"score": 1.0} for i in found])
         return web.json_response({"total_count": len(found), "incomplete_results": False, "items": page,
                                   "search_type": "lexical"}, headers=headers)
@@ -1274,6 +1306,31 @@ class FakeGitHub:
     async def _get_sub_issues(self, request):
         issue = self._issue(request)
         return self._issues_list(request, self.sub_issues.get((issue.repo, issue.number), []))
+
+    def _deployment_json(self, repo: str, d: dict) -> dict:
+        data = _rewrite(json.loads((SHARED_FIXTURES / "github-extra/deployment_status/created.json").read_text())["deployment"],
+                        {"Codertocat/Hello-World": repo})
+        url = f"https://api.github.com/repos/{repo}/deployments/{d['id']}"
+        return data | {"id": d["id"], "sha": d["sha"], "ref": d["sha"], "environment": d["environment"],
+                       "original_environment": d["environment"], "created_at": d["created_at"],
+                       "updated_at": d["created_at"], "url": url, "statuses_url": f"{url}/statuses"}
+
+    async def _get_deployments(self, request):
+        repo, environment = self._repo(request), request.query.get("environment")
+        found = [self._deployment_json(repo, d) for d in self.deployments.get(repo, [])
+                 if environment is None or d["environment"] == environment]
+        return self._list(request, found)
+
+    async def _get_deployment_statuses(self, request):
+        repo, deployment_id = self._repo(request), int(request.match_info["id"])
+        d = next((d for d in self.deployments.get(repo, []) if d["id"] == deployment_id), None)
+        if d is None:
+            return self._error(404, "Not Found")
+        status = json.loads((SHARED_FIXTURES / "github-extra/deployment_status/created.json").read_text())["deployment_status"]
+        status = _rewrite(status, {"Codertocat/Hello-World": repo}) | {
+            "id": d["id"] + 1, "state": d["state"], "environment": d["environment"], "created_at": d["created_at"],
+            "updated_at": d["created_at"]}
+        return self._list(request, [status])
 
     async def _add_blocked_by(self, request):
         issue, body = self._issue(request), await request.json()

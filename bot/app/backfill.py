@@ -1,0 +1,86 @@
+"""Backfilling the Nexus metrics' history from the forge: the current sprint and the previous ones,
+read window by window (one window per sprint), so that the metrics have a past on the day the bot
+is installed.
+
+Bounded: the forge's search gives 100 items a call (GitHub: 1,000 per query, a busier window is
+halved), plus, for each repository that merged pull requests, its deployments to the integration
+environment. Resumable: each finished window is remembered in the store, so a backfill that crashed
+starts again after the last finished window. Idempotent: a record is a snapshot whose newer
+``updated_at`` wins, so webhooks that arrive meanwhile are never overwritten by older reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from ..config import Config
+from ..forges.base import Forge
+from .history import record_item, record_evidence
+from .ports import Services
+
+log = logging.getLogger("nexus.backfill")
+
+Progress = Callable[[int, int, int], None]  # (windows done, windows in all, items read so far)
+
+
+@dataclass
+class BackfillReport:
+    windows: int = 0  # windows read now (not those a previous run finished)
+    skipped: int = 0  # windows a previous run had finished
+    items: int = 0
+    pull_requests: int = 0
+    evidence: int = 0
+    repositories: set[str] = field(default_factory=set)
+
+
+def _key(where: str, owner: str) -> str:
+    return f"backfill:{where}:{owner.lower()}"
+
+
+async def finished_windows(services: Services, where: str, owner: str) -> set[str]:
+    text = await services.memory.recall(_key(where, owner))
+    return set(json.loads(text)["done"]) if text else set()
+
+
+async def backfill(services: Services, forge: Forge, where: str, owner: str, config: Config,
+                   windows: list[tuple[datetime, datetime]], environment: str,
+                   progress: Progress | None = None) -> BackfillReport:
+    """Read every issue and pull request of ``owner`` updated in ``windows`` (oldest first) into the
+    history, then the deployments to ``environment`` of the repositories that merged pull requests."""
+    report = BackfillReport()
+    done = await finished_windows(services, where, owner)
+    merged: dict[str, datetime] = {}  # repository -> its earliest merge read
+    for i, (start, end) in enumerate(windows):
+        name = f"{start.isoformat()}/{end.isoformat()}"
+        if name in done:
+            report.skipped += 1
+        else:
+            for issue in await forge.items_updated(owner, start, end):
+                await record_item(services, where, issue, config)
+                report.items += 1
+                report.repositories.add(issue.repo)
+                if issue.is_pull_request:
+                    report.pull_requests += 1
+                    if issue.merged_at is not None:
+                        merged[issue.repo] = min(merged.get(issue.repo, issue.merged_at), issue.merged_at)
+            done.add(name)
+            await services.memory.remember(_key(where, owner), json.dumps({"done": sorted(done)}))
+            report.windows += 1
+        if progress is not None:
+            progress(i + 1, len(windows), report.items)
+    if services.history is not None and windows:  # every merge of the period, those of earlier runs included
+        items, _ = await services.history.load(where, owner)
+        for r in items:
+            if r.merged_at is not None and r.merged_at >= windows[0][0]:
+                merged[r.ref.repo] = min(merged.get(r.ref.repo, r.merged_at), r.merged_at)
+    for repo, since in sorted(merged.items()):
+        for sha, at in await forge.deployments(repo, environment, since):
+            await record_evidence(services, where, repo, sha, "deployment", environment=environment, at=at)
+            report.evidence += 1
+    log.info("backfill of %s: %d windows read (%d already done), %d items, %d pull requests, %d deployments",
+             owner, report.windows, report.skipped, report.items, report.pull_requests, report.evidence)
+    return report
