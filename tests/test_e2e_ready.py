@@ -48,6 +48,21 @@ afin que le syndic puisse la payer sans attendre l'assemblée générale.
 **Équipes** : Backend (3 pts), Frontend (2 pts)
 """
 
+# Ready too, written with other official keywords of French Gherkin (cucumber's table).
+READY_FR_GHERKIN = """\
+En tant que syndic, je veux relancer automatiquement les copropriétaires en retard de paiement,
+afin que la trésorerie de la copropriété reste saine.
+
+Scénario : relance après 30 jours
+- Sachant que l'appel de fonds du lot 12 est impayé depuis 30 jours
+- Quand la relance quotidienne s'exécute
+- Donc le copropriétaire du lot 12 reçoit un e-mail de relance
+- Et la relance est inscrite dans l'historique du lot
+
+Estimation : 3 points
+Équipes : Backend
+"""
+
 # A first draft: no "so that", no Then, no estimate; the team is named.
 DRAFT_EN = """\
 As a syndic, I want to submit an expense for approval.
@@ -152,6 +167,14 @@ async def test_a_french_issue_once_complete_gets_the_french_ready_line(world):
 
     assert READY in world.issue_labels(4) and REFINE not in world.issue_labels(4)
     assert [c.strip() for c in world.bot_comments(4)] == [f"{MARKER}\n✅ Ready : les cinq critères sont remplis."]
+
+
+async def test_a_french_issue_in_official_gherkin_keywords_gets_ready(world):
+    await open_issue(world, 14, READY_FR_GHERKIN, title="Relancer les copropriétaires en retard")
+
+    labels = world.issue_labels(14)
+    assert READY in labels and REFINE not in labels
+    assert world.comments(14) == []
 
 
 async def test_ten_edits_leave_exactly_one_bot_comment(world):

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 
+from bot.checks.issue_body import read_body
 from bot.checks.links import Link, extract_links
-from bot.checks.ready import evaluate_ready, ready_labels
+from bot.checks.ready import evaluate_ready, ready_labels, scenarios
+from bot.checks.ready_rules import rules
 from bot.config import READY_CRITERIA, READY_REASONS, ConfigError, ReadyConfig, default_config_text, load_config
 from bot.model import Issue
 
@@ -95,6 +97,92 @@ def test_scenarios_without_then_are_named():
     assert v.criterion("testable").reason == "No Then in: Scenario: rejected without a reason."
     v = verdict_of("scenario-without-then")
     assert v.criterion("acceptance-criteria").reason.startswith("Given / When steps found, but no Then")
+
+
+# ----- Gherkin keywords: cucumber's own table, for the configured languages --------------------------
+
+def steps(body: str, config=CONFIG) -> list[tuple[str | None, int, int, int, int]]:
+    """(header, given, when, then, steps) of every scenario read in ``body``."""
+    return [(s.header, s.given, s.when, s.then, s.steps) for s in scenarios(read_body(body), rules(config))]
+
+
+FRENCH_OFFICIAL = [
+    ("sachant-que-quand-alors",
+     "- Sachant que la facture est à l'état Brouillon\n- Quand le syndic la soumet\n- Alors elle passe à l'état EnAttente",
+     [(None, 1, 1, 1, 3)]),
+    ("etant-donne-lorsque-donc",
+     "Étant donné une facture validée\nLorsque le conseil la rejette\nDonc le syndic reçoit un e-mail",
+     [(None, 1, 1, 1, 3)]),
+    ("soit-et-mais",
+     "Scénario : rejet motivé\nSoit une facture en attente\nEt un membre du conseil connecté\n"
+     "Quand il la rejette\nAlors la facture est Rejetée\nMais elle reste visible dans l'historique",
+     [("Scénario : rejet motivé", 1, 1, 1, 5)]),
+    ("elided-keywords", "Sachant qu'une facture existe\nEt qu'elle est validée\nLorsqu'on la paie\nDonc elle est close",
+     [(None, 1, 1, 1, 4)]),
+    ("star-steps-in-a-feature-block",
+     "```gherkin\nPlan du scénario : relance\n  Étant donné que l'appel est impayé\n  * depuis 30 jours\n"
+     "  Quand la relance s'exécute\n  Alors un e-mail part\n  * et l'historique le note\n```",
+     [("Plan du scénario : relance", 1, 1, 1, 5)]),
+    ("headers-without-accents-bold-and-colons",
+     "- **Contexte** :\n- **Etant donne** : un compte\n\n**Scenario**: paiement\n- Quand : le syndic paie\n- Donc : payé",
+     [("Scenario: paiement", 0, 1, 1, 2)]),
+]
+
+
+@pytest.mark.parametrize("body,expected", [c[1:] for c in FRENCH_OFFICIAL], ids=[c[0] for c in FRENCH_OFFICIAL])
+def test_official_french_keywords_make_scenarios(body, expected):
+    assert steps(body) == expected
+    v = evaluate_ready(issue(body), CONFIG)
+    assert v.criterion("acceptance-criteria").passed and v.criterion("testable").passed
+
+
+def test_a_star_step_continues_the_scenario_it_is_in():
+    # a Given and a * step are two steps: a scenario, which lacks its Then
+    v = evaluate_ready(issue("```gherkin\nSoit une facture en attente\n* un conseil de trois membres\n```"), CONFIG)
+    assert v.criterion("testable").reason == "Pas de « Alors » dans : Soit une facture en attente."
+    # outside code a leading "* " is a markdown bullet: the lone Given stays prose
+    v = evaluate_ready(issue("Soit une facture en attente\n* un conseil de trois membres"), CONFIG)
+    assert v.criterion("testable").reason == "Aucun scénario à automatiser."
+
+
+def test_french_prose_with_et_mais_donc_soit_is_not_a_scenario():
+    body = ("Le syndic doit pouvoir exporter le grand livre.\nDonc il faut un bouton sur la page.\n"
+            "Et aussi un lien dans le menu.\nMais pas avant la clôture de l'exercice.\n"
+            "Soit dit en passant, le format PDF suffit.\n")
+    v = evaluate_ready(issue(body), CONFIG)
+    assert v.criterion("acceptance-criteria").reason == "Aucun scénario Étant donné / Quand / Alors trouvé."
+    assert v.criterion("testable").reason == "Aucun scénario à automatiser."
+
+
+OTHER_LANGUAGES = [
+    ("de", "Szenario: Rechnung freigeben\n- Angenommen eine Rechnung im Entwurf\n- Wenn der Verwalter sie einreicht\n"
+           "- Dann ist sie zur Freigabe\n- Und der Beirat wird benachrichtigt"),
+    ("es", "Escenario: aprobar un gasto\n- Dado un gasto en borrador\n- Cuando el administrador lo envía\n"
+           "- Entonces el gasto queda pendiente de aprobación\n- Y el consejo recibe un correo"),
+    ("ja", "シナリオ: 経費の承認\n前提経費が下書きである\nもし管理者が申請する\nならば経費は承認待ちになる"),
+]
+
+
+@pytest.mark.parametrize("code,body", OTHER_LANGUAGES, ids=[c[0] for c in OTHER_LANGUAGES])
+def test_another_language_counts_once_configured(code, body):
+    assert not evaluate_ready(issue(body), CONFIG).criterion("acceptance-criteria").passed  # not en, not fr
+    config = with_repo_config(f"ready:\n  gherkin_languages: [en, fr, {code}]\n")
+    [(header, given, when, then, _)] = steps(body, config)
+    assert header is not None and (given, when, then) == (1, 1, 1)
+    v = evaluate_ready(issue(body), config)
+    assert v.criterion("acceptance-criteria").passed and v.criterion("testable").passed
+
+
+def test_a_language_may_add_keywords_to_cucumbers():
+    body = "Scénario : export\nQuand le syndic exporte le grand livre\nOn doit voir un PDF"
+    assert steps(body) == [("Scénario : export", 0, 1, 0, 1)]
+    config = with_repo_config("ready:\n  languages:\n    fr:\n      scenario:\n        then: ['on doit voir']\n")
+    assert steps(body, config) == [("Scénario : export", 0, 1, 1, 2)]
+    assert steps("Soit une facture\nQuand elle est payée\nDonc elle est close", config) == [(None, 1, 1, 1, 3)]
+
+
+def test_the_embedded_config_reads_english_and_french_gherkin():
+    assert CONFIG.ready.gherkin_languages == ["en", "fr"] == ReadyConfig().gherkin_languages
 
 
 def test_links_to_the_issue_itself_and_to_its_own_repo():
@@ -258,6 +346,9 @@ def test_a_repository_may_reword_a_criterion():
         ("ready:\n  languages:\n    en:\n      estimate:\n        inline: ['\\d+ SP']\n", "ready.languages.en.estimate.inline", "points"),
         ("ready:\n  languages:\n    en:\n      criteria:\n        estimate:\n          reasons:\n            okay: x\n", "ready.languages.en.criteria", "okay"),
         ("ready:\n  triage:\n    priority: P2\n", "ready.triage.priority", "unknown setting"),
+        ("ready:\n  gherkin_languages: [en, fra]\n", "ready.gherkin_languages.1", "did you mean fr"),
+        ("ready:\n  gherkin_languages:\n    - en\n    - klingon\n", "ready.gherkin_languages.1", "'klingon' is not a language code"),
+        ("ready:\n  gherkin_languages: []\n", "ready.gherkin_languages", "at least 1"),
     ],
 )
 def test_bad_ready_settings_are_named(override, field, words):

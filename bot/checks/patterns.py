@@ -26,10 +26,11 @@ import re2
 MAX_BACKOFF = 64  # characters a whole-word match may give back to find a word boundary
 
 
-def _options(ignore_case: bool) -> re2.Options:
+def _options(ignore_case: bool, longest: bool = False) -> re2.Options:
     options = re2.Options()
     options.log_errors = False  # a refused pattern is the config's error, said with its line
     options.case_sensitive = not ignore_case
+    options.longest_match = longest
     return options
 
 
@@ -44,9 +45,10 @@ def check(pattern: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def compile(pattern: str, ignore_case: bool = False):  # noqa: A001 - the re module's name
-    """A compiled RE2 pattern (the ``re`` interface: search, match, fullmatch, groupindex)."""
-    return re2.compile(pattern, _options(ignore_case))
+def compile(pattern: str, ignore_case: bool = False, longest: bool = False):  # noqa: A001 - the re module's name
+    """A compiled RE2 pattern (the ``re`` interface: search, match, fullmatch, groupindex).
+    ``longest``: of the alternatives that match at a place, the longest wins, not the first."""
+    return re2.compile(pattern, _options(ignore_case, longest))
 
 
 def search(pattern: str, text: str):
@@ -97,9 +99,11 @@ class Words:
     """Whole words or phrases: every match of one RE2 pattern that stands alone in the text."""
 
     def __init__(self, pattern: str, *, ignore_case: bool = True, start_boundary: bool = True,
-                 free_ends: frozenset[str] = frozenset()):
-        """``free_ends``: named groups whose matches need no word boundary after them ("Scenario:")."""
-        self.regex = compile(pattern, ignore_case)
+                 free_ends: frozenset[str] = frozenset(), longest: bool = False):
+        """``free_ends``: named groups whose matches need no word boundary after them ("Scenario:").
+        ``longest``: the longest alternative wins (keywords of several groups where one may be the
+        start of another: Czech "A" and "Ale")."""
+        self.regex = compile(pattern, ignore_case, longest)
         self.start_boundary = start_boundary
         self.free_ends = free_ends
 

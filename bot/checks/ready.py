@@ -3,7 +3,13 @@
 1. ``user-story``: "As a X, I want Y, so that Z" / "En tant que X, je veux Y, afin de Z", in one
    paragraph (it may span lines and follow a "User Story:" prefix); X, Y and Z must not be
    placeholders such as "X", "[role]" or "…".
-2. ``acceptance-criteria``: at least one complete scenario: a Given or a When, then a Then.
+2. ``acceptance-criteria``: at least one complete scenario: a Given or a When, then a Then. The
+   Gherkin keywords are cucumber's own, in the languages ``ready.gherkin_languages`` names (English
+   and French by default: "Given", "Étant donné", "Sachant que", "Soit"; "When", "Quand",
+   "Lorsque"; "Then", "Alors", "Donc"; "And", "But", "Et", "Mais" and ``*`` continue a scenario),
+   read at the start of a line after a bullet, emphasis or heading marker, with or without a ":"
+   after them, ignoring case and accents. ``*`` is a step only where it is written as is (in code
+   blocks): elsewhere a leading "* " is a markdown bullet.
 3. ``estimate``: story points on ``ready.scale``. A ``points:N`` label wins over an "Estimation: N
    points" line (or heading, or "N SP"); when both are there and disagree the reason says so.
 4. ``dependencies``: linked items ("Depends on #44", "Bloque #45", an issue URL), or links the forge
@@ -15,11 +21,11 @@
    line outside any header is read as prose, not as a scenario.
 
 Everything worded lives in ``config.ready`` (see config/dod.yml): the keywords of every language
-are tried on every issue; the config's ``language``, or when it is not set the language detected in
-the issue, only chooses the wording of the answer. HTML
-comments (template hints) are ignored; code blocks are read (Gherkin is often written in
-```gherkin blocks), except for links (see ``links.py``). The body is read once (``issue_body``), by
-the criteria and by triage alike. Pure and linear in the text.
+(and the Gherkin keywords of every configured Gherkin language) are tried on every issue; the
+config's ``language``, or when it is not set the language detected in the issue, only chooses the
+wording of the answer. HTML comments (template hints) are ignored; code blocks are read (Gherkin is
+often written in ```gherkin blocks), except for links (see ``links.py``). The body is read once
+(``issue_body``), by the criteria and by triage alike. Pure and linear in the text.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from typing import TYPE_CHECKING
 from ..model import Issue
 from .issue_body import _PARENS, MAX_LINE, Body, read_body
 from .links import Link, extract_links
-from .ready_rules import DETECT_CHARS, Rules, detect_language, matches, named_teams, rules, teams_in
+from .ready_rules import DETECT_CHARS, Rules, detect_language, matches, named_teams, rules, step_kind, teams_in
 from .patterns import Text
 from .text import fold
 
@@ -163,7 +169,7 @@ def scenarios(body: Body, patterns: Rules) -> list[Scenario]:
             if line.heading:
                 cur, background = None, False
             continue
-        kind = m.group
+        kind = step_kind(m.group)
         rest = line.text[m.end:].lstrip(" :-–—")
         if kind == "scenario":
             cur, background = start(line.text, header=line.text), False
@@ -173,7 +179,7 @@ def scenarios(body: Body, patterns: Rules) -> list[Scenario]:
             continue
         if _placeholder(rest):
             continue
-        steps = [kind] + [s.group for s in patterns.inline_step.finditer(line.folded, m.end)]
+        steps = [kind] + [step_kind(s.group) for s in patterns.inline_step.finditer(line.folded, m.end)]
         for step in steps:
             if step == "given":
                 if background:

@@ -1,5 +1,6 @@
 """The Ready and triage patterns of a config, compiled once per config, and the readings both
-share: teams named in values, the teams line, the issue's language."""
+share: teams named in values, the teams line, the issue's language. The Gherkin step patterns hold
+cucumber's keywords for ``ready.gherkin_languages`` (``config/gherkin.py``) and those a language adds."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import re
 from typing import TYPE_CHECKING
 
 from ..config.base import PerConfig
-from ..config.ready import ReadyLanguage
+from ..config.gherkin import ANY_STEP, HEADERS, KINDS, gherkin_keywords
 from .issue_body import Body
-from .patterns import Words, compile
+from .patterns import Words, compile, literal
 from .text import fold
 
 if TYPE_CHECKING:
     from ..config import Config
 
+STEPS = tuple(kind for kind in KINDS if kind not in HEADERS)
 DETECT_CHARS = 20_000  # the language is guessed from the title and this much of the body
 MARKER_WEIGHT = 3
 
@@ -31,29 +33,61 @@ def _full(patterns: list[str]):
     return compile(_alternatives(patterns), ignore_case=True) if patterns else None
 
 
-def _step_pattern(langs: list[ReadyLanguage]) -> Words:
-    def group(name: str, words: list[str], header: bool = False) -> str:
-        tail = r"\s*:" if header else ""
-        return f"(?P<{name}>(?:{_alternatives(words)}){tail})"
+# ----- Gherkin keywords: cucumber's, for the configured languages, and any a language adds ----------
 
-    s = [lang.scenario for lang in langs]
-    groups = [
-        group("scenario", [w for x in s for w in x.scenario], header=True),
-        group("background", [w for x in s for w in x.background], header=True),
-        group("given", [w for x in s for w in x.given]),
-        group("when", [w for x in s for w in x.when]),
-        group("then", [w for x in s for w in x.then]),
-        group("continuation", [w for x in s for w in x.continuation]),
-    ]
-    return Words("|".join(groups), start_boundary=False, free_ends=frozenset({"scenario", "background"}))
+JOINED = "_joined"  # the suffix of a step group whose keywords the step's text follows without a space
 
 
-def _inline_step_pattern(langs: list[ReadyLanguage]) -> Words:
-    s = [lang.scenario for lang in langs]
-    joins = _alternatives([w for x in s for w in x.continuation])
-    when = _alternatives([w for x in s for w in x.when])
-    then = _alternatives([w for x in s for w in x.then])
-    return Words(rf"[,;]\s*(?:(?:{joins})\s+)?(?:(?P<when>{when})|(?P<then>{then}))", start_boundary=False)
+def step_kind(group: str) -> str:
+    """The kind (``gherkin.KINDS``) of a step pattern's group: "when_joined" -> "when"."""
+    return group.removesuffix(JOINED)
+
+
+def _keyword(word: str) -> str:
+    """A keyword of cucumber's table as an RE2 pattern: itself, folded (patterns are matched ignoring
+    case and accents), any run of spaces between its words."""
+    return r"\s+".join(literal(part) for part in fold(word).split())
+
+
+def _keywords(config: "Config") -> dict[str, tuple[list[str], list[str]]]:
+    """Per kind: (patterns of the keywords a word boundary ends, of those joined to the text), each
+    once ("Étant donné", "Etant donné" and "Etant Donné" are one pattern)."""
+    found: dict[str, tuple[dict[str, str], dict[str, str]]] = {kind: ({}, {}) for kind in KINDS}
+    for code in config.ready.gherkin_languages:
+        table = gherkin_keywords(code)
+        for kind in KINDS:
+            for word in table.by_kind[kind]:
+                pattern = _keyword(word)
+                found[kind][word in table.joined].setdefault(pattern.casefold(), pattern)
+    for lang in config.ready.languages.values():
+        for kind in KINDS:
+            for pattern in getattr(lang.scenario, kind):
+                found[kind][0].setdefault(fold(pattern), fold(pattern))
+    return {kind: (list(bounded.values()), list(joined.values())) for kind, (bounded, joined) in found.items()}
+
+
+def _groups(found: dict[str, tuple[list[str], list[str]]], kinds: tuple[str, ...], tail: str = "") -> list[str]:
+    groups = []
+    for kind in kinds:
+        for suffix, words in zip(("", JOINED), found[kind]):
+            if words:
+                groups.append(f"(?P<{kind}{suffix}>(?:{'|'.join(f'(?:{w})' for w in words)}){tail})")
+    return groups
+
+
+def _step_pattern(found: dict[str, tuple[list[str], list[str]]]) -> Words:
+    """A keyword at the start of a line: a header followed by ":", or a step."""
+    groups = _groups(found, HEADERS, tail=r"\s*:") + _groups(found, STEPS)
+    free = frozenset(HEADERS) | {kind + JOINED for kind in STEPS}
+    return Words("|".join(groups) or NOTHING, start_boundary=False, free_ends=free, longest=True)
+
+
+def _inline_step_pattern(found: dict[str, tuple[list[str], list[str]]]) -> Words:
+    """A When or Then later in a step's line, after a comma: "Given x, when y, then z"."""
+    joins = [w for w in found["continuation"][0] if w != _keyword(ANY_STEP)]
+    steps = "|".join(_groups(found, ("when", "then"))) or NOTHING
+    return Words(rf"[,;]\s*(?:(?:{_alternatives(joins)})\s+)?(?:{steps})", start_boundary=False,
+                 free_ends=frozenset({"when" + JOINED, "then" + JOINED}), longest=True)
 
 
 def word_pattern(patterns: list[str]) -> Words | None:
@@ -71,8 +105,9 @@ class Rules:
             (word_pattern(lang.story.role), word_pattern(lang.story.want), word_pattern(lang.story.benefit))
             for lang in langs
         ]
-        self.step = _step_pattern(langs)
-        self.inline_step = _inline_step_pattern(langs)
+        keywords = _keywords(config)
+        self.step = _step_pattern(keywords)
+        self.inline_step = _inline_step_pattern(keywords)
         self.teams_field = _full([p for lang in langs for p in lang.teams])
         self.estimate_field = _full([p for lang in langs for p in lang.estimate.fields])
         self.estimate_inline = [compile(fold(p), ignore_case=True) for lang in langs for p in lang.estimate.inline]

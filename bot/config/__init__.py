@@ -1,7 +1,8 @@
 """The organisation's rules as data: ``config/dod.yml``, optionally extended per repository.
 
 ``base`` holds what every part of the schema shares (and ``ConfigError``), ``dod`` the DoD schema,
-``ready`` the Ready and triage schema, ``loader`` the YAML loading with file:line:field errors.
+``ready`` the Ready and triage schema, ``gherkin`` cucumber's Gherkin keywords per language (the
+``gherkin-official`` package's table), ``loader`` the YAML loading with file:line:field errors.
 """
 
 from .base import Condition, ConfigError, ConfigNotice, EvidenceBase, Strict

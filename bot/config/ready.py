@@ -2,6 +2,8 @@
 (read by ``bot/checks/ready.py`` and ``bot/checks/triage.py``).
 
 Every pattern is a regular expression matched ignoring case and accents, as a whole word or phrase.
+The Gherkin keywords are cucumber's own, for the languages ``gherkin_languages`` names (``gherkin.py``);
+a language's ``scenario`` patterns, when it has some, are read beside them.
 Every text people read (criteria titles, reasons, examples, the frame of the Ready comment) is
 configured per language. A config without a ``ready:`` section, or a language without some texts,
 takes them from the embedded ``config/dod.yml``: the defaults are written there once, not in code.
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import string
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 import re2
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import Patterns, Strict
+from .gherkin import LANGUAGES as GHERKIN_LANGUAGES, close_codes
 
 
 READY_CRITERIA = ("user-story", "acceptance-criteria", "estimate", "dependencies", "testable")
@@ -61,6 +64,20 @@ def _check_template(text: str, allowed: frozenset[str], what: str) -> None:
         raise ValueError(f"{what}: unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {allowed_text})")
 
 
+def _gherkin_language(code: str) -> str:
+    if code not in GHERKIN_LANGUAGES:
+        near = close_codes(code)
+        hint = f"did you mean {' or '.join(near)}? " if near else ""
+        raise ValueError(
+            f"{code!r} is not a language code of cucumber's Gherkin; {hint}"
+            f"codes (as on a feature file's '# language:' line): {', '.join(sorted(GHERKIN_LANGUAGES))}"
+        )
+    return code
+
+
+GherkinLanguage = Annotated[str, AfterValidator(_gherkin_language)]
+
+
 class ReadyDetect(Patterns):
     """What suggests the language: phrases (weigh 3), common words (weigh 1), letters (1 each)."""
 
@@ -78,13 +95,14 @@ class ReadyStoryWords(Patterns):
 
 
 class ReadyScenarioWords(Patterns):
-    """Gherkin keywords at the start of a line (after a bullet, emphasis or heading marker)."""
+    """Gherkin keywords a language adds to cucumber's own (``ReadyConfig.gherkin_languages``), read
+    like them at the start of a line (after a bullet, emphasis or heading marker)."""
 
     scenario: list[str] = []  # a header, followed by ":"
     background: list[str] = []  # a header whose Given steps need no Then
-    given: list[str] = Field(min_length=1)
-    when: list[str] = Field(min_length=1)
-    then: list[str] = Field(min_length=1)
+    given: list[str] = []
+    when: list[str] = []
+    then: list[str] = []
     continuation: list[str] = []  # And / But
 
 
@@ -129,7 +147,7 @@ class ReadyCriterionText(Strict):
 class ReadyLanguage(Patterns):
     detect: ReadyDetect = ReadyDetect()
     story: ReadyStoryWords
-    scenario: ReadyScenarioWords
+    scenario: ReadyScenarioWords = ReadyScenarioWords()  # keywords added to cucumber's, if any
     estimate: ReadyEstimateWords = ReadyEstimateWords()
     dependencies: ReadyDependencyWords = ReadyDependencyWords()
     teams: list[str] = []  # the label of the line naming the teams: "Teams: Backend, Frontend"
@@ -170,6 +188,10 @@ class TriageConfig(Patterns):
 class ReadyConfig(Strict):
     scale: list[int] = Field(default_factory=lambda: _embedded()["scale"], min_length=1)  # story points allowed
     default_language: str = Field(default_factory=lambda: _embedded()["default_language"])
+    # cucumber's codes ("en", "fr", "de", "pt", "zh-CN"): whose Gherkin keywords are read (gherkin.py)
+    gherkin_languages: list[GherkinLanguage] = Field(
+        default_factory=lambda: list(_embedded()["gherkin_languages"]), min_length=1
+    )
     languages: dict[str, ReadyLanguage] = Field(default_factory=lambda: dict(_embedded_languages()))
     triage: TriageConfig = Field(default_factory=lambda: TriageConfig.model_validate(_embedded()["triage"]))
 
