@@ -180,11 +180,14 @@ async def dry_run(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(a.verdict.as_json(), indent=2, ensure_ascii=False))
     else:
-        print(f"{repo}#{number} @ {a.pr.head_sha[:12]}: {a.verdict.state.value} — {title(a.verdict)}\n")
+        from .locales import localize
+
+        language = a.config.lang if a.config else "en"  # the repository's language, as its report
+        print(f"{repo}#{number} @ {a.pr.head_sha[:12]}: {a.verdict.state.value} — {title(a.verdict, language)}\n")
         for item in a.verdict.items:
-            print(f"  {item.state.value:<15} {item.id:<26} {item.reason}")
+            print(f"  {item.state.value:<15} {item.id:<26} {localize(item.reason, language)}")
             if item.action:
-                print(f"  {'':<15} {'':<26} → {item.action}")
+                print(f"  {'':<15} {'':<26} → {localize(item.action, language)}")
     return 0
 
 

@@ -246,13 +246,13 @@ class Verdict:
                 {
                     "id": i.id,
                     "state": i.state.value,
-                    "reason": i.reason,
+                    "reason": str(i.reason),  # English: machines read the verdict, whatever the language
                     "required": i.required,
                     **({"waived_by": i.waiver.by, "waiver_reason": i.waiver.reason} if i.waiver else {}),
                 }
                 for i in self.items
             ],
-            **({"notices": self.notices} if self.notices else {}),
+            **({"notices": [str(n) for n in self.notices]} if self.notices else {}),
             **({"files_truncated": self.truncation.as_json()} if self.truncation else {}),
         }
 

@@ -57,6 +57,8 @@ ERROR_CASES = [
      "whole organisation"),
     ("bad item id", "items:\n  - id: Bad Id\n    title: x\n    category: code\n    evidence: {kind: label, present: [a]}\n",
      2, "items[Bad Id].id", "pattern"),
+    ("language without a catalog", "review:\n  min_approvals: 1\nlanguage: de\n", 3, "language",
+     "no catalog for the language 'de'; available: en, fr"),
     ("label description over 100", "labels:\n  descriptions:\n    ready: " + "x" * 101 + "\n", 2,
      "labels.descriptions", "100 characters at most, GitHub's limit (ready: 101 characters)"),
     ("label colour not hex", "labels:\n  colors:\n    ready: green\n", 2, "labels.colors", "six hexadecimal digits"),

@@ -16,6 +16,7 @@ from ..config import Config, ConfigError
 from ..forges.base import Forge
 from ..history import NexusHistory
 from ..model import Comment, Event, ItemRef, Waiver
+from ..msg import Msg
 from . import converge
 from .dod import assess, publish
 from .items import fetch_item
@@ -64,7 +65,7 @@ class ForgeCommandContext:
 
     async def set_labels(self, add: set[str], remove: set[str]) -> None:
         if not await converge.set_labels(self.forge, self.config, self.repo, self.number, add, remove):
-            raise Refused("The forge refused to change this item's labels (the bot may not write here).")
+            raise Refused(Msg("The forge refused to change this item's labels (the bot may not write here)."))
         self._labels = (await self.labels() | set(add)) - set(remove)
 
     async def _assess(self):
@@ -89,8 +90,9 @@ class ForgeCommandContext:
         request = await converge.request_team_reviews(self.forge, self.services.memory, a.facts, any_change=True)
         if request.refused is not None:
             teams = ", ".join(self.config.team_name(t) for t in request.teams)
-            raise Refused(f"The forge refused to ask {teams} for a review (HTTP {request.refused.status}): "
-                          "check that the team exists and can see this repository.")
+            raise Refused(Msg("The forge refused to ask {teams} for a review (HTTP {status}): "
+                              "check that the team exists and can see this repository.",
+                              teams=teams, status=request.refused.status))
         return request.teams
 
     async def nexus_history(self) -> NexusHistory:
@@ -112,7 +114,7 @@ class ForgeCommandContext:
 
     async def record_waiver(self, waiver: Waiver) -> None:
         if not self.services.signer:
-            raise Refused("Waivers need a key to sign them: the bot's operator must set MARKER_KEYS.")
+            raise Refused(Msg("Waivers need a key to sign them: the bot's operator must set MARKER_KEYS."))
         self.markers.append(markers.waiver(waiver, self.services.signer, self.place))
         self.waiver_changes[waiver.item_id] = waiver
 

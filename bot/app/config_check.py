@@ -22,7 +22,9 @@ from .. import markers
 from ..checks import judge
 from ..config import Config, ConfigError, load_config
 from ..forges.base import Forge
+from ..locales import localize
 from ..model import Annotation, CheckReport, PullRequest, State, Verdict
+from ..msg import Msg, NMsg
 from .cached_reads import CachedReads
 from .dod import gather
 from .org_config import OrgConfig
@@ -58,18 +60,28 @@ async def check_config_change(services: Services, forge: Forge, where: str, pr: 
         return None
     org = await services.reads.org_for(forge, where, pr.repo)
     in_force = org.config or services.reads.org  # its reporting settings name the check
+    language = await _language(services, forge, where, pr, in_force)
     try:
         proposed = _proposed(services.reads, org, pr, change)
     except ConfigError as error:
-        report = _report(change, in_force, error=error)
+        report = _report(change, in_force, language, error=error)
     else:
         previews = await _previews(services, forge, where, pr, change, proposed, org)
-        report = _report(change, in_force, refused=[n for n in proposed.notices if n.file == change.path],
+        report = _report(change, in_force, language, refused=[n for n in proposed.notices if n.file == change.path],
                          previews=previews)
     if forge.needs_sticky_comment or in_force.reporting.sticky_comment_github:
         report = replace(report, sticky_marker=markers.STICKY_CONFIG)
     await forge.publish_check(pr.repo, pr.head_sha, report, number=pr.number, existing=pr.checks)
     return f"config {report.conclusion}"
+
+
+async def _language(services: Services, forge: Forge, where: str, pr: PullRequest, in_force: Config) -> str:
+    """The language of the repository's reports: its config in force on the base branch (the
+    organisation's when the repository's file cannot be used), never the one the change proposes."""
+    try:
+        return (await services.reads.config_for(forge, where, pr.repo, pr.base_ref)).lang
+    except ConfigError:
+        return in_force.lang
 
 
 async def _change(cached: CachedReads, forge: Forge, where: str, pr: PullRequest) -> ConfigChange | None:
@@ -128,11 +140,21 @@ async def _previews(services: Services, forge: Forge, where: str, pr: PullReques
     return previews
 
 
+STATE_TEXT = {  # an item's state in the preview, in the reader's language
+    State.PASSED: Msg("passed"),
+    State.FAILED: Msg("failed"),
+    State.PENDING: Msg("pending"),
+    State.WAIVED: Msg("waived"),
+    State.NOT_APPLICABLE: Msg("not applicable"),
+}
+
+
 def _changes(today: Verdict | None, new: Verdict) -> list[str]:
-    def shown(item) -> str:
+    def shown(item) -> Msg:
         if item is None or item.state is State.NOT_APPLICABLE:
-            return "not applicable"
-        return item.state.value + ("" if item.required else " (advisory)")
+            return STATE_TEXT[State.NOT_APPLICABLE]
+        state = STATE_TEXT[item.state]
+        return state if item.required else Msg("{state} (advisory)", state=state)
 
     before = {i.id: i for i in today.items} if today else {}
     after = {i.id: i for i in new.items}
@@ -140,28 +162,34 @@ def _changes(today: Verdict | None, new: Verdict) -> list[str]:
     for item_id in dict.fromkeys([*before, *after]):
         was, now = shown(before.get(item_id)), shown(after.get(item_id))
         if was != now:
-            found.append(f"{item_id}: {was} → {now}")
+            found.append(Msg("{item}: {was} → {now}", item=item_id, was=was, now=now))
     return found
 
 
-def _report(change: ConfigChange, config: Config, *, error: ConfigError | None = None,
+def _report(change: ConfigChange, config: Config, language: str, *, error: ConfigError | None = None,
             refused: list = (), previews: list[Preview] = ()) -> CheckReport:
     annotations: list[Annotation] = []
     if error is not None:
         annotations.append(Annotation(change.path, error.line or 1, "failure",
-                                      f"{error.field + ': ' if error.field else ''}{error.message}", "Invalid config"))
-        conclusion, title = "failure", f"The config cannot be used: {error}"[:200]
+                                      f"{error.field + ': ' if error.field else ''}{error.message}",
+                                      localize(Msg("Invalid config"), language)))
+        conclusion = "failure"
+        title = localize(Msg("The config cannot be used: {error}", error=str(error)), language)[:200]
     else:
-        annotations += [Annotation(n.file, n.line or 1, "warning", f"{n.field}: {n.message}", "Refused")
-                        for n in refused]
+        annotations += [Annotation(n.file, n.line or 1, "warning", f"{n.field}: {localize(n.message, language)}",
+                                   localize(Msg("Refused"), language)) for n in refused]
         moved = sum(1 for p in previews if p.changes)
-        title = f"Valid · {moved} of {len(previews)} open pull requests would change"
+        would = Msg("{moved} of {count} open pull requests would change", moved=moved, count=len(previews))
+        title = localize(Msg("Valid · {preview}", preview=would), language)
         conclusion = "success"
         if refused:
-            conclusion, title = "neutral", f"Valid, {len(refused)} change(s) refused · " + title.split(" · ", 1)[1]
-    summary = template("config_check.md.j2").render(
+            conclusion = "neutral"
+            refusals = NMsg("Valid, {n} change(s) refused · {preview}", "Valid, {n} change(s) refused · {preview}",
+                            len(refused), preview=would)
+            title = localize(refusals, language)
+    summary = template("config_check.md.j2", language).render(
         title=title, change=change, error=error, annotations=annotations, previews=previews,
-        done=_done, max_preview=MAX_PREVIEW,
+        done=lambda verdict: localize(_done(verdict), language), max_preview=MAX_PREVIEW,
     )
     return CheckReport(name=config.reporting.config_check_name, context=config.reporting.config_status_context,
                        conclusion=conclusion, title=title, summary=summary, annotations=tuple(annotations))
@@ -169,7 +197,7 @@ def _report(change: ConfigChange, config: Config, *, error: ConfigError | None =
 
 def _done(verdict: Verdict | None) -> str:
     if verdict is None:
-        return "config error"
+        return Msg("config error")
     applicable = [i for i in verdict.items if i.state is not State.NOT_APPLICABLE]
     done = verdict.count(State.PASSED, State.WAIVED)
     icon = {State.PASSED: "✅", State.FAILED: "❌", State.PENDING: "⏳"}[verdict.state]

@@ -15,7 +15,9 @@ from ..checks.approvals import teams_missing_approval
 from ..checks.facts import Facts
 from ..config import Config
 from ..forges.base import Forge, ForgeError
+from ..locales import localize
 from ..model import LabelStyle
+from ..msg import Msg
 from .ports import Memory
 
 log = logging.getLogger("nexus.writes")
@@ -32,6 +34,8 @@ def label_style(config: Config, label: str) -> LabelStyle | None:
     description = _lookup(config.labels.descriptions, label, family)
     if color is None and description is None:
         return None
+    if description:  # the embedded config's descriptions are in the catalogs; a NIT's own shows as written
+        description = localize(Msg(description), config.lang)
     if description and family and label not in config.labels.descriptions:
         description = description.replace("{value}", label.split(":", 1)[1])
     return LabelStyle(color or DEFAULT_COLOR, description or "")

@@ -19,6 +19,7 @@ from cachetools import TTLCache
 
 from ..config import Config, ConfigError, ConfigNotice, load_config
 from ..forges.base import Forge, ForgeError
+from ..msg import Msg
 from .ports import Memory, NoObservations, Observations
 
 log = logging.getLogger("nexus.config")
@@ -114,4 +115,4 @@ class OrgConfigs:
         if error is None:
             return ()
         return (ConfigNotice(error.file, error.line, error.field, error.message,
-                             lead="The organisation's config is broken, its last good version applies: "),)
+                             lead=Msg("The organisation's config is broken, its last good version applies: ")),)

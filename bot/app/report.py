@@ -1,27 +1,24 @@
 """Rendering a verdict for people (check run, status, sticky comment) and for machines.
 
 Every report ends with the verdict as JSON inside an HTML comment, ``<!-- nexus-verdict {...} -->``,
-so dashboards, scripts and the bot itself can read it back without parsing prose.
+so dashboards, scripts and the bot itself can read it back without parsing prose. What people read is
+written in the config's ``language`` (``bot/locales``); the marker and the JSON never are.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .. import markers
 from ..config import Config
+from ..locales import DEFAULT_LANGUAGE, install, localize
 from ..model import Report, State, Verdict
+from ..msg import Msg
 
 GITHUB_SUMMARY_LIMIT = 65535
-
-_env = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-    autoescape=False,  # markdown; every user-written value goes through the ``cell`` filter
-)
 
 
 def cell(value: object) -> str:
@@ -33,29 +30,41 @@ def cell(value: object) -> str:
     return text.replace("@", "@\u200b")
 
 
-_env.filters["cell"] = cell
-_env.filters["extract"] = lambda key, mapping: mapping[key]  # as Ansible's: ids | map("extract", names)
+@lru_cache(maxsize=None)
+def _environment(language: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # markdown; every user-written value goes through the ``cell`` filter
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.filters["cell"] = cell
+    env.filters["extract"] = lambda key, mapping: mapping[key]  # as Ansible's: ids | map("extract", names)
+    env.filters["bold"] = lambda text: f"**{text}**"
+    install(env, language)  # _(), ngettext() and the ``tr`` filter (a Msg in this language)
+    return env
 
 
-def template(name: str):
-    """A template of ``bot/templates`` (markdown; user values through ``cell``)."""
-    return _env.get_template(name)
+def template(name: str, language: str = DEFAULT_LANGUAGE):
+    """A template of ``bot/templates`` (markdown; user values through ``cell``), in ``language``."""
+    return _environment(language).get_template(name)
 
 
-def title(verdict: Verdict) -> str:
+def title(verdict: Verdict, language: str = DEFAULT_LANGUAGE) -> str:
     """One line: "19/23 done · 2 missing: changelog, reviews"."""
     if verdict.config_error:
-        return "Configuration error: " + verdict.config_error.splitlines()[0][:200]
+        return localize(Msg("Configuration error: {error}", error=verdict.config_error.splitlines()[0][:200]), language)
     applicable = [i for i in verdict.items if i.state is not State.NOT_APPLICABLE]
     done = verdict.count(State.PASSED, State.WAIVED)
-    line = f"{done}/{len(applicable)} done"
+    parts = [Msg("{done}/{count} done", done=done, count=len(applicable))]
     failed = [i.id for i in verdict.items if i.required and i.state is State.FAILED]
     waiting = [i.id for i in verdict.items if i.required and i.state is State.PENDING]
     if failed:
-        line += f" · {len(failed)} missing: {_few(failed)}"
+        parts.append(Msg("{count} missing: {items}", count=len(failed), items=_few(failed)))
     if waiting:
-        line += f" · {len(waiting)} waiting: {_few(waiting)}"
-    return line
+        parts.append(Msg("{count} waiting: {items}", count=len(waiting), items=_few(waiting)))
+    return " · ".join(localize(part, language) for part in parts)
 
 
 def _few(ids: list[str], most: int = 4) -> str:
@@ -63,15 +72,16 @@ def _few(ids: list[str], most: int = 4) -> str:
 
 
 def render(verdict: Verdict, config: Config, *, target_url: str | None = None, sticky: bool = False) -> Report:
-    head = title(verdict)
+    language = config.lang
+    head = title(verdict, language)
     applicable = [i for i in verdict.items if i.state is not State.NOT_APPLICABLE]
-    body = template("dod_summary.md.j2").render(
+    body = template("dod_summary.md.j2", language).render(
         verdict=verdict,
         title=head,
         missing=[i for i in applicable if i.required and i.state in (State.FAILED, State.PENDING)],
         applicable=applicable,
         not_applicable=[i for i in verdict.items if i.state is State.NOT_APPLICABLE],
-        categories=list(config.categories.items()),
+        categories=[(key, Msg(text)) for key, text in config.categories.items()],
         truncation=verdict.truncation,
         titles={i.id: i.title for i in verdict.items},
         team_names={key: config.team_name(key) for key in config.teams},
@@ -82,7 +92,8 @@ def render(verdict: Verdict, config: Config, *, target_url: str | None = None, s
     tail = "\n\n" + markers.verdict(verdict)
     room = GITHUB_SUMMARY_LIMIT - len(tail) - 200
     if len(body) > room:
-        body = body[:room].rsplit("\n", 1)[0] + "\n\n*(report cut to fit the forge's size limit)*"
+        cut = localize(Msg("(report cut to fit the forge's size limit)"), language)
+        body = body[:room].rsplit("\n", 1)[0] + f"\n\n*{cut}*"
     return Report(
         verdict=verdict,
         title=head,

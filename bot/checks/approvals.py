@@ -15,6 +15,7 @@ from pydantic import Field
 
 from ..config.base import EvidenceBase
 from ..model import Review, ReviewState
+from ..msg import Msg, NMsg, both, join
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
 from .kind import Kind, Reads
@@ -61,9 +62,9 @@ def tally(facts: Facts, ev: ApprovalsEvidence | None = None) -> ReviewTally:
             blockers.append(review.author)
         elif review.state is ReviewState.APPROVED:
             if login == pr.author.lower():
-                ignored.append(f"{review.author} (author)")
+                ignored.append(Msg("{who} (author)", who=review.author))
             elif policy.dismiss_stale and review.commit_sha and review.commit_sha != pr.head_sha:
-                ignored.append(f"{review.author} (older commit)")
+                ignored.append(Msg("{who} (older commit)", who=review.author))
             else:
                 approvers.append(review.author)
     per_team = ev.per_team if ev else True
@@ -92,29 +93,34 @@ def teams_missing_approval(facts: Facts, any_change: bool = False) -> list[str]:
 def judge(ev: ApprovalsEvidence, facts: Facts) -> Finding:
     t = tally(facts, ev)
     name = facts.config.team_name
-    parts = [f"{len(t.approvers)}/{t.needed} approvals" + (f" ({', '.join(t.approvers)})" if t.approvers else "")]
-    parts += [f"{name(team)}: {', '.join(who) if who else 'approval still needed'}" for team, who in t.by_team.items()]
+    count = {"count": len(t.approvers), "needed": t.needed}
+    parts = [Msg("{count}/{needed} approvals ({names})", names=", ".join(t.approvers), **count) if t.approvers
+             else Msg("{count}/{needed} approvals", **count)]
+    parts += [Msg("{team}: {names}", team=name(team), names=", ".join(who)) if who
+              else Msg("{team}: approval still needed", team=name(team)) for team, who in t.by_team.items()]
     if t.ignored:
-        parts.append("ignored: " + ", ".join(t.ignored))
-    reason = " · ".join(parts)
+        parts.append(Msg("ignored: {who}", who=join(t.ignored, ", ")))
+    reason = join(parts)
     if t.blockers:
         who = ", ".join(t.blockers)
-        return failed(f"changes requested by {who} · {reason}", f"Address the review of {who}, then ask for a new review.")
+        return failed(Msg("changes requested by {who} · {reason}", who=who, reason=reason),
+                      Msg("Address the review of {who}, then ask for a new review.", who=who))
     missing = [team for team, who in t.by_team.items() if not who]
     if len(t.approvers) < t.needed or missing:
         todo = [name(team) for team in missing]
-        ask = f"someone from {' and '.join(todo)}" if todo else f"{t.needed - len(t.approvers)} more reviewer(s)"
-        return pending(f"{reason} · waiting for {ask}")
+        ask = (Msg("someone from {teams}", teams=both(todo)) if todo
+               else NMsg("{n} more reviewer(s)", "{n} more reviewer(s)", t.needed - len(t.approvers)))
+        return pending(Msg("{reason} · waiting for {who}", reason=reason, who=ask))
     return passed(reason)
 
 
 def weaker(org: ApprovalsEvidence, repo: ApprovalsEvidence, org_config) -> str | None:
     if org.per_team and not repo.per_team:
-        return "one approval per touched team, as the organisation asks"
+        return Msg("one approval per touched team, as the organisation asks")
     policy = org_config.review
     floor = org.min if org.min is not None else max(policy.min_approvals, policy.cross_team_min_approvals)
     if repo.min != org.min and (repo.min is None or repo.min < floor):
-        return f"at least {floor} approvals, as the organisation asks"
+        return Msg("at least {count} approvals, as the organisation asks", count=floor)
     return None
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..config.base import EvidenceBase
+from ..msg import Msg
 from .ci import matching
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
@@ -26,17 +27,19 @@ def judge(ev: CheckEvidence, facts: Facts) -> Finding:
     groups = [matching(facts, [p]) for p in ev.names] if ev.require == "all" else [matching(facts, ev.names)]
     for pattern, checks in zip(ev.names if ev.require == "all" else [" / ".join(ev.names)], groups):
         if not checks:
-            reason = f"no check named {pattern} reported on this commit"
-            return pending(reason + " yet") if ev.missing == "pending" else failed(reason)
+            if ev.missing == "pending":
+                return pending(Msg("no check named {name} reported on this commit yet", name=pattern))
+            return failed(Msg("no check named {name} reported on this commit", name=pattern))
     checks = [c for group in groups for c in group]
     bad = [c for c in checks if c.completed and not c.succeeded]
     if bad:
         names = ", ".join(f"{c.name} ({c.conclusion})" for c in bad)
-        return failed(f"{names} did not succeed", f"Open {bad[0].name}, fix what it reports, and push.")
+        return failed(Msg("{names} did not succeed", names=names),
+                      Msg("Open {name}, fix what it reports, and push.", name=bad[0].name))
     running = [c for c in checks if not c.completed]
     if running:
-        return pending(", ".join(c.name for c in running) + " still running")
-    return passed(", ".join(c.name for c in checks) + " succeeded")
+        return pending(Msg("{names} still running", names=", ".join(c.name for c in running)))
+    return passed(Msg("{names} succeeded", names=", ".join(c.name for c in checks)))
 
 
 def weaker(org: CheckEvidence, repo: CheckEvidence, org_config) -> str | None:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import field_validator
 
 from ..config.base import EvidenceBase, check_regex
+from ..msg import Msg
 from .facts import Facts
 from .finding import Finding, failed, passed
 from .kind import Kind
@@ -26,10 +27,11 @@ def judge(ev: CheckboxEvidence, facts: Facts) -> Finding:
     pattern = compile(ev.text)
     boxes = [(ticked, text) for ticked, text in facts.body.checkboxes if pattern.search(text)]
     if any(ticked for ticked, _ in boxes):
-        return passed("ticked: " + next(text for ticked, text in boxes if ticked)[:80])
+        return passed(Msg("ticked: {text}", text=next(text for ticked, text in boxes if ticked)[:80]))
     if boxes:
-        return failed("not ticked: " + boxes[0][1][:80], "Tick the box in the description once it is true.")
-    return failed("no matching checkbox in the description")
+        return failed(Msg("not ticked: {text}", text=boxes[0][1][:80]),
+                      Msg("Tick the box in the description once it is true."))
+    return failed(Msg("no matching checkbox in the description"))
 
 
 KIND = Kind("checkbox", CheckboxEvidence, judge)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 from ..config.base import Condition
+from ..msg import Msg
 from .facts import Facts
 
 
@@ -13,17 +14,18 @@ def applies(cond: Condition | None, facts: Facts) -> tuple[bool, str]:
     if cond is None:
         return True, ""
     if cond.paths is not None and not facts.paths.any_match(cond.paths):
-        return False, "no changed file matches " + ", ".join(cond.paths)
+        return False, Msg("no changed file matches {paths}", paths=", ".join(cond.paths))
     if cond.labels_any is not None and not facts.labels.intersection(_folded(cond.labels_any)):
-        return False, "no label " + " / ".join(cond.labels_any)
+        return False, Msg("no label {labels}", labels=" / ".join(cond.labels_any))
     if cond.labels_none is not None and facts.labels.intersection(_folded(cond.labels_none)):
-        return False, "labelled " + ", ".join(sorted(facts.labels.intersection(_folded(cond.labels_none))))
+        return False, Msg("labelled {labels}",
+                          labels=", ".join(sorted(facts.labels.intersection(_folded(cond.labels_none)))))
     if cond.teams_any is not None and not set(facts.teams).intersection(cond.teams_any):
-        return False, "no code of " + " / ".join(facts.config.team_name(t) for t in cond.teams_any)
+        return False, Msg("no code of {teams}", teams=" / ".join(facts.config.team_name(t) for t in cond.teams_any))
     if cond.cross_team is not None and facts.cross_team != cond.cross_team:
-        return False, "cross-team change" if facts.cross_team else "single-team change"
+        return False, Msg("cross-team change") if facts.cross_team else Msg("single-team change")
     if cond.base_branches is not None and not any(fnmatchcase(facts.pr.base_ref, b) for b in cond.base_branches):
-        return False, f"base branch {facts.pr.base_ref}"
+        return False, Msg("base branch {branch}", branch=facts.pr.base_ref)
     return True, ""
 
 

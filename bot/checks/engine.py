@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..model import ItemResult, PullRequest, State, Verdict
+from ..msg import Msg, join
 from .conditions import applies
 from .facts import Context, Facts
 from .finding import Finding
@@ -23,9 +24,9 @@ def _combine(findings: list[Finding]) -> Finding:
         hits = [f for f in findings if f.state is state]
         if hits:
             if state is State.PASSED and len(hits) > 1:
-                return Finding(State.PASSED, " · ".join(f.reason for f in hits))
+                return Finding(State.PASSED, join([f.reason for f in hits]))
             return hits[0]
-    return Finding(State.NOT_APPLICABLE, "no evidence applies")
+    return Finding(State.NOT_APPLICABLE, Msg("no evidence applies"))
 
 
 def evaluate(pr: PullRequest, config: "Config", context: Context | None = None) -> Verdict:
@@ -36,13 +37,13 @@ def judge(facts: Facts) -> Verdict:
     """The verdict on facts already gathered (the paths and team ownership of a 3000-file PR are
     computed once per evaluation, however often the rules look at them)."""
     config = facts.config
-    verdict = Verdict(head_sha=facts.pr.head_sha, notices=[str(n) for n in config.notices],
+    verdict = Verdict(head_sha=facts.pr.head_sha, notices=[n.text() for n in config.notices],
                       truncation=truncation(facts))
     for item in config.enabled_items():
         ok, why = applies(item.when, facts)
         waits: set[str] = set()
         if not ok:
-            finding = Finding(State.NOT_APPLICABLE, f"not applicable: {why}")
+            finding = Finding(State.NOT_APPLICABLE, Msg("not applicable: {why}", why=why))
         else:
             findings, waits = [], set()
             for ev in item.evidence:
@@ -55,11 +56,11 @@ def judge(facts: Facts) -> Verdict:
             finding = _combine(findings)
         result = ItemResult(
             id=item.id,
-            title=item.title,
+            title=Msg(item.title),  # the config's text; a catalog may know it (the embedded DoD's)
             category=item.category,
             state=finding.state,
             reason=finding.reason,
-            action=(finding.action or item.help) if finding.state is State.FAILED else "",
+            action=(finding.action or Msg(item.help)) if finding.state is State.FAILED else "",
             required=item.required,
             number=item.number,
             waiting_for=",".join(sorted(w for w in waits if w)) if finding.state is State.PENDING else "",
@@ -67,6 +68,7 @@ def judge(facts: Facts) -> Verdict:
         waiver = facts.context.waivers.get(item.id)
         if waiver and item.waivable and finding.state in (State.FAILED, State.PENDING):
             result.state, result.waiver, result.action = State.WAIVED, waiver, ""
-            result.reason = f"waived by {waiver.by}: {waiver.reason} (was: {finding.reason})"
+            result.reason = Msg("waived by {by}: {reason} (was: {was})", by=waiver.by, reason=waiver.reason,
+                                was=finding.reason)
         verdict.items.append(result)
     return verdict

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..config.base import EvidenceBase
+from ..msg import Msg, either
 from .facts import Facts
 from .finding import Finding, failed, passed
 from .kind import Kind
@@ -22,14 +23,15 @@ class FilesEvidence(EvidenceBase):
 def judge(ev: FilesEvidence, facts: Facts) -> Finding:
     found = facts.paths.matching(ev.patterns, limit=2)
     if found:
-        more = " (and more)" if len(found) > 1 else ""
-        return passed(f"{found[0]} changed{more}")
-    return failed(f"no change to {' or '.join(ev.patterns)}")
+        if len(found) > 1:
+            return passed(Msg("{path} changed (and more)", path=found[0]))
+        return passed(Msg("{path} changed", path=found[0]))
+    return failed(Msg("no change to {patterns}", patterns=either(ev.patterns)))
 
 
 def weaker(org: FilesEvidence, repo: FilesEvidence, org_config) -> str | None:
     if not set(repo.patterns) <= set(org.patterns):
-        return f"may only keep some of the patterns {', '.join(org.patterns)}"
+        return Msg("may only keep some of the patterns {patterns}", patterns=", ".join(org.patterns))
     return None
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..msg import Msg
+
 if TYPE_CHECKING:
     from ..config import Config
     from ..config.base import EvidenceBase
@@ -39,7 +41,7 @@ def _reads_no_path(evidence: Any) -> str | None:
 def _unchanged(org: Any, repo: Any, org_config: "Config") -> str | None:
     """A kind without a notion of stricter: a repository may not change it."""
     if org.model_dump(exclude={"when"}) != repo.model_dump(exclude={"when"}):
-        return "a repository may not change this evidence"
+        return Msg("a repository may not change this evidence")
     return None
 
 
@@ -64,13 +66,13 @@ def weaker_names(org_names: list[str], repo_names: list[str], org_all: bool, rep
     """CI names: "any of" may narrow to some of the organisation's names; "all of" may only grow."""
     if org_all:
         if not repo_all or not set(org_names) <= set(repo_names):
-            return f"must still require every check of {', '.join(org_names)}"
+            return Msg("must still require every check of {names}", names=", ".join(org_names))
     elif not set(repo_names) <= set(org_names):
-        return f"may only keep some of the check names {', '.join(org_names)}"
+        return Msg("may only keep some of the check names {names}", names=", ".join(org_names))
     return None
 
 
 def weaker_missing(org_missing: str, repo_missing: str) -> str | None:
     if org_missing == "fail" and repo_missing != "fail":
-        return "a check the organisation requires to be reported may not become optional until reported"
+        return Msg("a check the organisation requires to be reported may not become optional until reported")
     return None

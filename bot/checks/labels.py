@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from ..config.base import EvidenceBase
+from ..msg import Msg
 from .facts import Facts
 from .finding import Finding, failed, passed
 from .kind import Kind, Reads
@@ -27,21 +28,23 @@ class LabelEvidence(EvidenceBase):
 def judge(ev: LabelEvidence, facts: Facts) -> Finding:
     unwanted = sorted(facts.labels.intersection(n.casefold() for n in ev.absent))
     if unwanted:
-        return failed(f"labelled {', '.join(unwanted)}", f"Remove the label {unwanted[0]} when it no longer holds.")
+        return failed(Msg("labelled {labels}", labels=", ".join(unwanted)),
+                      Msg("Remove the label {label} when it no longer holds.", label=unwanted[0]))
     if ev.present:
         found = sorted(facts.labels.intersection(n.casefold() for n in ev.present))
         if not found:
-            return failed(f"no label {' / '.join(ev.present)}", f"Add the label {ev.present[0]}.")
-        return passed(f"labelled {', '.join(found)}")
-    return passed(f"no label {' / '.join(ev.absent)}")
+            return failed(Msg("no label {labels}", labels=" / ".join(ev.present)),
+                          Msg("Add the label {label}.", label=ev.present[0]))
+        return passed(Msg("labelled {labels}", labels=", ".join(found)))
+    return passed(Msg("no label {labels}", labels=" / ".join(ev.absent)))
 
 
 def weaker(org: LabelEvidence, repo: LabelEvidence, org_config) -> str | None:
     present, absent = {n.casefold() for n in repo.present}, {n.casefold() for n in repo.absent}
     if org.present and not (repo.present and present <= {n.casefold() for n in org.present}):
-        return f"may only keep some of the labels {', '.join(org.present)}"
+        return Msg("may only keep some of the labels {labels}", labels=", ".join(org.present))
     if not {n.casefold() for n in org.absent} <= absent:
-        return f"must still refuse the labels {', '.join(org.absent)}"
+        return Msg("must still refuse the labels {labels}", labels=", ".join(org.absent))
     return None
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 
 from ..config.base import EvidenceBase
 from ..model import State
+from ..msg import Msg
 from .facts import Facts
 from .finding import Finding, failed, passed
 from .kind import Kind
@@ -39,15 +40,17 @@ def closed_items(body: "Text | str | None", repo: str) -> list[str]:
 def judge(ev: LinkedReadyEvidence, facts: Facts) -> Finding:
     refs = closed_items(facts.body, facts.pr.repo)
     if not refs:
-        return Finding(State.NOT_APPLICABLE, "the pull request closes no backlog item")
+        return Finding(State.NOT_APPLICABLE, Msg("the pull request closes no backlog item"))
     known = facts.context.linked_ready
     not_ready = [r for r in refs if known.get(r) is False]
     unknown = [r for r in refs if known.get(r) is None]
     if not_ready:
-        return failed(f"{', '.join(not_ready)} not Ready", "Refine the linked issue until it is labelled ready.")
+        return failed(Msg("{items} not Ready", items=", ".join(not_ready)),
+                      Msg("Refine the linked issue until it is labelled ready."))
     if unknown:
-        return failed(f"{', '.join(unknown)} could not be read", "Check that the linked issue exists.")
-    return passed(f"{', '.join(refs)} Ready")
+        return failed(Msg("{items} could not be read", items=", ".join(unknown)),
+                      Msg("Check that the linked issue exists."))
+    return passed(Msg("{items} Ready", items=", ".join(refs)))
 
 
 KIND = Kind("linked_ready", LinkedReadyEvidence, judge)

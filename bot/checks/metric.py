@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ..config.base import EvidenceBase, check_regex
+from ..msg import Msg, Num, join
 from .ci import matching
 from .facts import Facts
 from .finding import Finding, failed, passed, pending
@@ -69,24 +70,28 @@ def extract(text: str, pattern: str | None, unit: str) -> float | None:
 
 def judge(ev: MetricEvidence, facts: Facts) -> Finding:
     checks = matching(facts, ev.names)
-    want = f"{ev.op} {ev.threshold:g}{' ' + ev.unit if ev.unit else ''}"
+    unit = " " + ev.unit if ev.unit else ""
+    want = join([ev.op + " ", Num(ev.threshold), unit], "")  # ">= 90 %"; 0,12 g in French
     if not checks:
-        reason = f"no check named {' / '.join(ev.names)} reported on this commit"
-        return pending(reason + " yet") if ev.missing == "pending" else failed(reason)
+        names = " / ".join(ev.names)
+        if ev.missing == "pending":
+            return pending(Msg("no check named {name} reported on this commit yet", name=names))
+        return failed(Msg("no check named {name} reported on this commit", name=names))
     done = [c for c in checks if c.completed]
     if not done:
-        return pending(", ".join(c.name for c in checks) + " still running")
+        return pending(Msg("{names} still running", names=", ".join(c.name for c in checks)))
     for check in done:
         value = extract(check.text, ev.pattern, ev.unit)
         if value is None:
             continue
-        shown = f"{value:g}{' ' + ev.unit if ev.unit else ''}"
+        shown = join([Num(value), unit], "")
         if _OPS[ev.op](value, ev.threshold):
-            return passed(f"{check.name}: {shown} ({want})")
-        return failed(f"{check.name}: {shown}, needs {want}", f"Bring it to {want}.")
+            return passed(Msg("{name}: {value} ({wanted})", name=check.name, value=shown, wanted=want))
+        return failed(Msg("{name}: {value}, needs {wanted}", name=check.name, value=shown, wanted=want),
+                      Msg("Bring it to {wanted}.", wanted=want))
     return failed(
-        f"no number found in the output of {', '.join(c.name for c in done)}",
-        "Make the job print the figure in its summary or status description.",
+        Msg("no number found in the output of {names}", names=", ".join(c.name for c in done)),
+        Msg("Make the job print the figure in its summary or status description."),
     )
 
 
@@ -102,9 +107,10 @@ def within(org: MetricEvidence, repo: MetricEvidence) -> bool:
 
 def weaker(org: MetricEvidence, repo: MetricEvidence, org_config) -> str | None:
     if (repo.pattern, repo.unit) != (org.pattern, org.unit):
-        return "a repository may not change where the number is read"
+        return Msg("a repository may not change where the number is read")
     if not within(org, repo):
-        return f"{repo.op} {repo.threshold:g} is looser than the organisation's {org.op} {org.threshold:g}"
+        return Msg("{wanted} is looser than the organisation's {org}", wanted=f"{repo.op} {repo.threshold:g}",
+                   org=f"{org.op} {org.threshold:g}")
     return weaker_names(org.names, repo.names, False, False) or weaker_missing(org.missing, repo.missing)
 
 

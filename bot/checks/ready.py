@@ -22,10 +22,10 @@
 
 Everything worded lives in ``config.ready`` (see config/dod.yml): the keywords of every language
 (and the Gherkin keywords of every configured Gherkin language) are tried on every issue; the
-language detected only chooses the wording of the answer. HTML comments (template hints) are
-ignored; code blocks are read (Gherkin is often written in ```gherkin blocks), except for links
-(see ``links.py``). The body is read once (``issue_body``), by the criteria and by triage alike.
-Pure and linear in the text.
+config's ``language``, or when it is not set the language detected in the issue, only chooses the
+wording of the answer. HTML comments (template hints) are ignored; code blocks are read (Gherkin is
+often written in ```gherkin blocks), except for links (see ``links.py``). The body is read once
+(``issue_body``), by the criteria and by triage alike. Pure and linear in the text.
 """
 
 from __future__ import annotations
@@ -340,7 +340,10 @@ def evaluate_ready(issue: Issue, config: "Config", body: Body | None = None) -> 
     ready = config.ready
     body = read_body(issue.body) if body is None else body
     title = (issue.title or "")[:MAX_LINE]
-    language = detect_language(f"{title}\n{body.text.without_comments[: DETECT_CHARS * 2]}", config)
+    if config.language in ready.languages:  # the organisation (or repository) chose its language
+        language = config.language
+    else:  # none chosen: answer in the issue's own language
+        language = detect_language(f"{title}\n{body.text.without_comments[: DETECT_CHARS * 2]}", config)
     lang = ready.languages[language]
     shared = {"prefix": config.labels.points_prefix, "scale": ", ".join(map(str, ready.scale))}
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ..config.base import EvidenceBase, check_regex
+from ..msg import Msg
 from .facts import Facts
 from .finding import Finding, failed, passed
 from .kind import Kind
@@ -26,17 +27,17 @@ class SectionEvidence(EvidenceBase):
 def judge(ev: SectionEvidence, facts: Facts) -> Finding:
     text = facts.body.section(compile(ev.heading))
     if text is None:
-        return failed("no such section in the description")
+        return failed(Msg("no such section in the description"))
     if len(text) < ev.min_chars:
-        return failed("the section is empty", "Write the section's content in the description.")
-    return passed(f"section written ({len(text)} characters)")
+        return failed(Msg("the section is empty"), Msg("Write the section's content in the description."))
+    return passed(Msg("section written ({count} characters)", count=len(text)))
 
 
 def weaker(org: SectionEvidence, repo: SectionEvidence, org_config) -> str | None:
     if repo.heading != org.heading:
-        return "a repository may not change which section is read"
+        return Msg("a repository may not change which section is read")
     if repo.min_chars < org.min_chars:
-        return f"at least {org.min_chars} characters, as the organisation asks"
+        return Msg("at least {count} characters, as the organisation asks", count=org.min_chars)
     return None
 
 

@@ -40,4 +40,4 @@ async def answer_comment(ctx: CommandContext, body: str) -> CommentAnswer | None
     if not invocations:
         return None
     answers = await REGISTRY.dispatch(ctx, invocations)
-    return CommentAnswer(reply=render_reply(answers), answers=tuple(answers))
+    return CommentAnswer(reply=render_reply(answers, language=ctx.config.lang), answers=tuple(answers))

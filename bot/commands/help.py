@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .context import CommandContext
 from .parser import Invocation
+from ..msg import Msg
 from .registry import NO_ARGUMENTS, REGISTRY, Command, Outcome
 from .reply import render
 
@@ -19,7 +20,7 @@ async def handle(ctx: CommandContext, invocation: Invocation) -> Outcome:
     prefix = ctx.config.command_prefix
     rows = [_row(command, ctx, prefix) for command in commands]
     place = "pull request" if ctx.is_pull_request else "issue"
-    return Outcome(ok=True, message=render("commands/help.md.j2", rows=rows, place=place))
+    return Outcome(ok=True, message=render("commands/help.md.j2", ctx.config.lang, rows=rows, place=place))
 
 
 def _row(command: Command, ctx: CommandContext, prefix: str) -> dict[str, object]:
@@ -35,7 +36,7 @@ REGISTRY.add(
     Command(
         name="help",
         usage="",
-        help="List the commands you can run here.",
+        help=Msg("List the commands you can run here."),
         handler=handle,
         grammar=GRAMMAR,
     )

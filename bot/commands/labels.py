@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..config import Config
+from ..msg import Msg
 from .context import CommandContext
 from .parser import Invocation
 from .registry import REGISTRY, Command, Outcome, refused
@@ -37,6 +38,8 @@ class Family:
     help: str
     single: bool = True  # one label of the family at a time
     prefix: Callable[[Config], str] | None = None  # any label with this prefix belongs to the family
+    removal: str = ""  # the help of remove-<family>: "Remove the priority label."
+    none_set: str = ""  # "There is no priority label"
 
     def values(self, config: Config) -> list[str]:
         return list(self.choices(config))
@@ -60,26 +63,33 @@ FIBONACCI = [1, 2, 3, 5, 8, 13, 21]
 
 
 def _points_noun(config: Config) -> str:
-    return f"a story-point value on the {'Fibonacci ' if config.ready.scale == FIBONACCI else ''}scale"
+    if config.ready.scale == FIBONACCI:
+        return Msg("a story-point value on the Fibonacci scale")
+    return Msg("a story-point value on the scale")
 
 
 FAMILIES = {
     family.name: family
     for family in (
         Family(
-            "team", "a team", lambda c: {key: c.team_label(key) for key in c.teams},
-            "Add the owner team labels (several teams may own an item).", single=False,
+            "team", Msg("a team"), lambda c: {key: c.team_label(key) for key in c.teams},
+            Msg("Add the owner team labels (several teams may own an item)."), single=False,
+            removal=Msg("Remove team labels."), none_set=Msg("There is no team label"),
         ),
-        Family("priority", "a priority", lambda c: {p: p for p in c.labels.priorities}, "Set the priority."),
-        Family("type", "a type", lambda c: {t: t for t in c.labels.types}, "Set the type."),
+        Family("priority", Msg("a priority"), lambda c: {p: p for p in c.labels.priorities}, Msg("Set the priority."),
+               removal=Msg("Remove the priority label."), none_set=Msg("There is no priority label")),
+        Family("type", Msg("a type"), lambda c: {t: t for t in c.labels.types}, Msg("Set the type."),
+               removal=Msg("Remove the type label."), none_set=Msg("There is no type label")),
         Family(
             "points", _points_noun,
             lambda c: {str(n): f"{c.labels.points_prefix}{n}" for n in c.ready.scale},
-            "Set the estimate in story points.", prefix=lambda c: c.labels.points_prefix,
+            Msg("Set the estimate in story points."), prefix=lambda c: c.labels.points_prefix,
+            removal=Msg("Remove the points label."), none_set=Msg("There is no points label"),
         ),
         Family(
-            "milestone", "a milestone", lambda c: {m.rsplit(":", 1)[-1]: m for m in c.labels.milestones},
-            "Set the milestone.",
+            "milestone", Msg("a milestone"), lambda c: {m.rsplit(":", 1)[-1]: m for m in c.labels.milestones},
+            Msg("Set the milestone."),
+            removal=Msg("Remove the milestone label."), none_set=Msg("There is no milestone label"),
         ),
     )
 }
@@ -94,7 +104,8 @@ async def handle(ctx: CommandContext, invocation: Invocation) -> Outcome:
         if label is None:
             valid = listing(family.values(ctx.config))
             noun = family.noun(ctx.config) if callable(family.noun) else family.noun
-            return refused(f"{escape_user_text(typed)} is not {noun}; valid: {valid}")
+            return refused(Msg("{value} is not {noun}; valid: {values}", value=escape_user_text(typed), noun=noun,
+                               values=valid))
         wanted.append(label)
     current = await ctx.labels()
     if removing:
@@ -109,10 +120,13 @@ async def _add(ctx: CommandContext, family: Family, wanted: list[str], current: 
     if family.single:
         remove = {label for label in family.present(ctx.config, current) if label.lower() != wanted[0].lower()}
     if not add and not remove:
-        return Outcome(ok=True, message=f"Already labelled {listing(wanted)}; nothing to change.")
+        return Outcome(ok=True, message=Msg("Already labelled {labels}; nothing to change.", labels=listing(wanted)))
     await ctx.set_labels(set(add), remove)
-    removed = f"; removed {listing(sorted(remove))}" if remove else ""
-    return Outcome(ok=True, message=f"Added {listing(add)}{removed}.", reevaluate=True)
+    if remove:
+        message = Msg("Added {labels}; removed {removed}.", labels=listing(add), removed=listing(sorted(remove)))
+    else:
+        message = Msg("Added {labels}.", labels=listing(add))
+    return Outcome(ok=True, message=message, reevaluate=True)
 
 
 async def _remove(ctx: CommandContext, family: Family, wanted: list[str], current: set[str]) -> Outcome:
@@ -123,20 +137,23 @@ async def _remove(ctx: CommandContext, family: Family, wanted: list[str], curren
     else:
         remove = family.present(ctx.config, current)
     if not remove:
-        missing = f"{listing(wanted)} is not set" if wanted else f"There is no {family.name} label"
-        return Outcome(ok=True, message=f"{missing} on this item; nothing to remove.")
+        missing = (Msg("{labels} is not set", labels=listing(wanted)) if wanted
+                   else family.none_set or Msg("There is no {family} label", family=family.name))
+        return Outcome(ok=True, message=Msg("{missing} on this item; nothing to remove.", missing=missing))
     await ctx.set_labels(set(), remove)
-    return Outcome(ok=True, message=f"Removed {listing(sorted(remove))}.", reevaluate=True)
+    return Outcome(ok=True, message=Msg("Removed {labels}.", labels=listing(sorted(remove))), reevaluate=True)
 
 
 def _register(family: Family) -> None:
     """``<family> <value>`` and ``remove-<family> [value]``; for teams, several values each."""
     if family.single:
-        setting = (f"<{family.name}>", ONE_VALUE, f"{family.help} It replaces the current one.")
-        removal = (f"[{family.name}]", ONE_VALUE_OR_NONE, f"Remove the {family.name} label.")
+        setting = (f"<{family.name}>", ONE_VALUE, Msg("{help} It replaces the current one.", help=family.help))
+        removal = (f"[{family.name}]", ONE_VALUE_OR_NONE,
+                   family.removal or Msg("Remove the {family} label.", family=family.name))
     else:
         setting = (f"<{family.name}…>", SOME_VALUES, family.help)
-        removal = (f"<{family.name}…>", SOME_VALUES, f"Remove {family.name} labels.")
+        removal = (f"<{family.name}…>", SOME_VALUES,
+                   family.removal or Msg("Remove {family} labels.", family=family.name))
     for name, (usage, grammar, text) in ((family.name, setting), (f"remove-{family.name}", removal)):
         REGISTRY.add(
             Command(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .context import CommandContext
 from .parser import Invocation
+from ..msg import Msg
 from .registry import NO_ARGUMENTS, REGISTRY, Command, Outcome
 
 GRAMMAR = NO_ARGUMENTS  # takes no arguments
@@ -20,7 +21,7 @@ REGISTRY.add(
     Command(
         name="ready",
         usage="",
-        help="Check this issue against the Ready criteria now and show what is missing.",
+        help=Msg("Check this issue against the Ready criteria now and show what is missing."),
         handler=handle,
         grammar=GRAMMAR,
         where="issue",

@@ -17,6 +17,7 @@ from typing import Awaitable, Callable, Literal, Sequence
 
 from ..config import Config
 from ..model import LabelChange
+from ..msg import Msg, either, join
 from .context import CommandContext, Refused
 from .parser import Invocation
 from .reply import escape_user_text, listing
@@ -33,7 +34,9 @@ class Outcome:
     """The answer to one invocation, and what the worker should do after the comment."""
 
     ok: bool
-    message: str  # markdown; every value a person typed already escaped
+    # markdown, usually a Msg (put in the reader's language when the reply is rendered); every value a
+    # person typed already escaped
+    message: str
     reevaluate: bool = False  # labels or waivers changed: evaluate the DoD / Ready verdict again
     label_changes: tuple[LabelChange, ...] = ()  # writes on other items (the `blocked` label)
 
@@ -49,7 +52,7 @@ Handler = Callable[[CommandContext, Invocation], Awaitable[Outcome]]
 class Command:
     name: str
     usage: str  # the arguments, e.g. "<item> <reason…>"
-    help: str  # one line
+    help: str  # one line (a Msg)
     handler: Handler
     grammar: re.Pattern[str] = NO_ARGUMENTS  # must fullmatch the arguments joined by single spaces
     where: Where = "any"
@@ -93,9 +96,12 @@ class Registry:
         runnable, rest = invocations[:MAX_COMMANDS_PER_COMMENT], invocations[MAX_COMMANDS_PER_COMMENT:]
         answers = [Answer(invocation, await self._run(ctx, access, invocation)) for invocation in runnable]
         if rest:
-            after = f", nor the {len(rest) - 1} after it" if len(rest) > 1 else ""
-            limit = f"a comment runs at most {MAX_COMMANDS_PER_COMMENT} commands"
-            answers.append(Answer(rest[0], refused(f"Not run{after}: {limit}.")))
+            if len(rest) > 1:
+                message = Msg("Not run, nor the {count} after it: a comment runs at most {most} commands.",
+                              count=len(rest) - 1, most=MAX_COMMANDS_PER_COMMENT)
+            else:
+                message = Msg("Not run: a comment runs at most {most} commands.", most=MAX_COMMANDS_PER_COMMENT)
+            answers.append(Answer(rest[0], refused(message)))
         return answers
 
     async def _run(self, ctx: CommandContext, access: Access, invocation: Invocation) -> Outcome:
@@ -105,22 +111,32 @@ class Registry:
             return refused(self._unknown(invocation.name, prefix))
         synopsis = f"`{command.synopsis(prefix)}`"
         if not _works_here(command, ctx):
-            place = "pull requests" if command.where == "pr" else "issues"
-            return refused(f"{synopsis} works on {place} only.")
+            if command.where == "pr":
+                return refused(Msg("{command} works on pull requests only.", command=synopsis))
+            return refused(Msg("{command} works on issues only.", command=synopsis))
         if not await access.allows(command.permission):
-            return refused(f"{synopsis} can be run by {_who(command.permission, ctx.config)} only.")
+            return refused(Msg("{command} can be run by {who} only.", command=synopsis,
+                               who=_who(command.permission, ctx.config)))
         if not command.grammar.fullmatch(" ".join(invocation.args)):
-            valid = f" Valid values: {listing(command.values(ctx.config))}." if command.values else ""
-            return refused(f"Wrong arguments. Usage: {synopsis}: {command.help}{valid}")
+            if command.values:
+                return refused(Msg("Wrong arguments. Usage: {command}: {help} Valid values: {values}.",
+                                   command=synopsis, help=command.help, values=listing(command.values(ctx.config))))
+            return refused(Msg("Wrong arguments. Usage: {command}: {help}", command=synopsis, help=command.help))
         try:
             return await command.handler(ctx, replace(invocation, name=command.name))
         except Refused as refusal:
-            return refused(str(refusal))
+            said = refusal.args[0] if refusal.args else ""
+            return refused(said if isinstance(said, Msg) else str(refusal))
 
     def _unknown(self, name: str, prefix: str) -> str:
         close = difflib.get_close_matches(name, list(self._by_name), n=1)
-        hint = f" Did you mean `{prefix} {close[0]}`?" if close else ""
-        return f"{escape_user_text(name)} is not a command.{hint} `{prefix} help` lists the commands you can run here."
+        help_ = "`" + prefix + " help`"
+        if close:
+            suggestion = "`" + prefix + " " + close[0] + "`"
+            return Msg("{name} is not a command. Did you mean {suggestion}? {help} lists the commands you can run here.",
+                       name=escape_user_text(name), suggestion=suggestion, help=help_)
+        return Msg("{name} is not a command. {help} lists the commands you can run here.",
+                   name=escape_user_text(name), help=help_)
 
 
 class Access:
@@ -163,14 +179,14 @@ def _works_here(command: Command, ctx: CommandContext) -> bool:
     return command.where == "any" or (command.where == "pr") == ctx.is_pull_request
 
 
-def _who(rule: Rule, config: Config) -> str:
+def _who(rule: Rule, config: Config) -> Msg:
     if rule == "write":
-        return "people with write access to this repository"
+        return Msg("people with write access to this repository")
     policy = config.waivers
-    who = [f"members of {listing(policy.teams)}"] if policy.teams else []
+    who: list[object] = [Msg("members of {teams}", teams=listing(policy.teams))] if policy.teams else []
     who += [listing(policy.users)] if policy.users else []
-    who += [f"repository {' or '.join(policy.permissions)}s"] if policy.permissions else []
-    return "; ".join(who) or "nobody (no waiver policy is configured)"
+    who += [Msg("repository {permissions}s", permissions=either(policy.permissions))] if policy.permissions else []
+    return join(who, "; ") if who else Msg("nobody (no waiver policy is configured)")
 
 
 REGISTRY = Registry()

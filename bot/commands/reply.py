@@ -4,16 +4,23 @@ Markdown is rendered with Jinja2, autoescape off; every value a person wrote (th
 arguments, titles) goes through ``escape_user_text`` (filter ``user``) or, inside a Mermaid
 diagram, ``escape_mermaid`` (filter ``mermaid``). Escaped text cannot open a link, an image, code,
 HTML, a hidden ``<!--`` marker, a table cell or a new line, and cannot @mention anyone.
+
+Answers are messages (``bot/msg.py``); they are put in the config's ``language`` here, when the
+reply is rendered, with the catalogs of ``bot/locales`` (templates use ``_()`` and the ``tr`` filter).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..locales import DEFAULT_LANGUAGE, install, localize
+from ..msg import Msg, NMsg
 
 if TYPE_CHECKING:
     from .registry import Answer
@@ -77,38 +84,49 @@ def listing(values: Iterable[object]) -> str:
     return ", ".join(escape_user_text(value) for value in values)
 
 
-ENVIRONMENT = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=False,  # markdown, not HTML: user values go through the filters below
-    trim_blocks=True,
-    lstrip_blocks=True,
-    undefined=StrictUndefined,
-)
-ENVIRONMENT.filters["user"] = escape_user_text
-ENVIRONMENT.filters["mermaid"] = escape_mermaid
-ENVIRONMENT.filters["without_markers"] = without_markers
+@lru_cache(maxsize=None)
+def environment(language: str = DEFAULT_LANGUAGE) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=False,  # markdown, not HTML: user values go through the filters below
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.filters["user"] = escape_user_text
+    env.filters["mermaid"] = escape_mermaid
+    env.filters["without_markers"] = without_markers
+    install(env, language)  # _(), ngettext() and the ``tr`` filter (a Msg in this language)
+    return env
 
 
-def render(template: str, **values: object) -> str:
-    return ENVIRONMENT.get_template(template).render(**values).strip() + "\n"
+ENVIRONMENT = environment()
 
 
-def render_reply(answers: list[Answer], limit: int = REPLY_LIMIT) -> str:
+def render(template: str, language: str = DEFAULT_LANGUAGE, **values: object) -> str:
+    return environment(language).get_template(template).render(**values).strip() + "\n"
+
+
+def render_reply(answers: list[Answer], limit: int = REPLY_LIMIT, language: str = DEFAULT_LANGUAGE) -> str:
     """One reply for all the commands of a comment: each command line quoted, then its answer.
 
     Past ``limit`` characters the last answers are left out whole (their commands did run), so that
     the reply fits in one comment with the markers written after it; a single answer too long is cut
     at a line end, with any code block it leaves open closed."""
-    text = render("commands/reply.md.j2", answers=answers)
+    text = render("commands/reply.md.j2", language, answers=answers)
     kept = len(answers)
     while len(text) > limit and kept > 1:
         kept -= 1
         left = len(answers) - kept
-        note = (f"*{left} more answer{'s' if left > 1 else ''} left out (the commands ran): "
-                f"a comment holds {COMMENT_LIMIT:,} characters.*")
-        text = render("commands/reply.md.j2", answers=answers[:kept]).rstrip() + "\n\n" + note + "\n"
+        note = localize(NMsg("{n} more answer left out (the commands ran): a comment holds {limit} characters.",
+                             "{n} more answers left out (the commands ran): a comment holds {limit} characters.",
+                             left, limit=format(COMMENT_LIMIT, ",")), language)
+        text = render("commands/reply.md.j2", language, answers=answers[:kept]).rstrip() + "\n\n*" + note + "*\n"
     if len(text) > limit:
-        note = f"\n\n*The answer is cut: a comment holds {COMMENT_LIMIT:,} characters.*\n"
+        cut = localize(Msg("The answer is cut: a comment holds {limit} characters.", limit=format(COMMENT_LIMIT, ",")),
+                       language)
+        note = f"\n\n*{cut}*\n"
         head = text[: limit - len(note) - 4]
         head = head[: head.rfind("\n")] if "\n" in head else head
         if head.count("```") % 2:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .context import CommandContext
 from .parser import Invocation
+from ..msg import Msg
 from .registry import NO_ARGUMENTS, REGISTRY, Command, Outcome
 from .reply import listing
 
@@ -18,17 +19,17 @@ async def handle(ctx: CommandContext, invocation: Invocation) -> Outcome:
     if not asked:
         return Outcome(
             ok=True,
-            message="No review to request: every team this change touches has approved or was already asked.",
+            message=Msg("No review to request: every team this change touches has approved or was already asked."),
         )
     names = [ctx.config.team_name(key) if key in ctx.config.teams else key for key in asked]
-    return Outcome(ok=True, message=f"Asked {listing(names)} for a review.")
+    return Outcome(ok=True, message=Msg("Asked {teams} for a review.", teams=listing(names)))
 
 
 REGISTRY.add(
     Command(
         name="reviewers",
         usage="",
-        help="Ask each team this change touches (and that has not approved yet) for a review.",
+        help=Msg("Ask each team this change touches (and that has not approved yet) for a review."),
         handler=handle,
         grammar=GRAMMAR,
         where="pr",

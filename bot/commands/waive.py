@@ -14,6 +14,7 @@ import re
 
 from ..config import Config, DodItem
 from ..model import Waiver
+from ..msg import Filtered, Msg, either
 from .context import CommandContext
 from .parser import Invocation
 from .registry import REGISTRY, Command, Outcome, refused
@@ -29,11 +30,12 @@ async def handle_waive(ctx: CommandContext, invocation: Invocation) -> Outcome:
     if item is None:
         return refused(_unknown_item(ctx.config, typed))
     if not item.waivable:
-        return refused(f"{_name(item)} cannot be waived: the DoD marks it `waivable: false`.")
+        return refused(Msg("{item} cannot be waived: the DoD marks it {setting}.", item=_name(item),
+                           setting="`waivable: false`"))
     await ctx.record_waiver(Waiver(item_id=item.id, by=ctx.author, reason=reason))
     return Outcome(
         ok=True,
-        message=f"Waived {_name(item)}. Reason: {escape_user_text(reason)}",
+        message=Msg("Waived {item}. Reason: {reason}", item=_name(item), reason=escape_user_text(reason)),
         reevaluate=True,
     )
 
@@ -44,8 +46,8 @@ async def handle_unwaive(ctx: CommandContext, invocation: Invocation) -> Outcome
     if item is None:
         return refused(_unknown_item(ctx.config, typed))
     if not await ctx.remove_waiver(item.id):
-        return Outcome(ok=True, message=f"{_name(item)} was not waived; nothing to undo.")
-    return Outcome(ok=True, message=f"The waiver of {_name(item)} is removed.", reevaluate=True)
+        return Outcome(ok=True, message=Msg("{item} was not waived; nothing to undo.", item=_name(item)))
+    return Outcome(ok=True, message=Msg("The waiver of {item} is removed.", item=_name(item)), reevaluate=True)
 
 
 def find_item(config: Config, typed: str) -> DodItem | None:
@@ -64,21 +66,23 @@ def _waivable_ids(config: Config) -> list[str]:
 def _unknown_item(config: Config, typed: str) -> str:
     close = difflib.get_close_matches(typed.lower(), _waivable_ids(config), n=3)
     if close:
-        hint = f"Did you mean {' or '.join(f'`{item_id}`' for item_id in close)}?"
+        hint = Msg("Did you mean {items}?", items=either([f"`{item_id}`" for item_id in close]))
     else:
-        hint = f"Items that can be waived: {listing(_waivable_ids(config))}."
-    return f"{escape_user_text(typed)} is not an item of the Definition of Done. {hint}"
+        hint = Msg("Items that can be waived: {items}.", items=listing(_waivable_ids(config)))
+    return Msg("{value} is not an item of the Definition of Done. {hint}", value=escape_user_text(typed), hint=hint)
 
 
-def _name(item: DodItem) -> str:
-    return f"`{item.id}` ({escape_user_text(item.title)})"
+def _name(item: DodItem) -> Msg:
+    """"`changelog` (CHANGELOG.md updated)": the title in the reader's language when the catalog has it."""
+    code = "`" + item.id + "`"
+    return Msg("{id} ({title})", id=code, title=Filtered(Msg(item.title), escape_user_text))
 
 
 REGISTRY.add(
     Command(
         name="waive",
         usage="<item> <reason…>",
-        help="Waive one DoD item on this pull request; the reason is mandatory and recorded.",
+        help=Msg("Waive one DoD item on this pull request; the reason is mandatory and recorded."),
         handler=handle_waive,
         grammar=WAIVE,
         where="pr",
@@ -89,7 +93,7 @@ REGISTRY.add(
     Command(
         name="unwaive",
         usage="<item>",
-        help="Withdraw the waiver of one DoD item on this pull request.",
+        help=Msg("Withdraw the waiver of one DoD item on this pull request."),
         handler=handle_unwaive,
         grammar=UNWAIVE,
         where="pr",

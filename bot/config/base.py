@@ -9,6 +9,8 @@ from typing import Any, Callable, Generic, TypeVar
 import re2
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from ..msg import join
+
 
 class ConfigError(ValueError):
     """A config file that cannot be used; ``str()`` is the message shown to people."""
@@ -32,8 +34,12 @@ class ConfigNotice:
     lead: str = ""  # a sentence before the place, e.g. "The organisation's config is broken: "
 
     def __str__(self) -> str:
+        return str(self.text())
+
+    def text(self) -> str:
+        """The notice as people read it: a Msg when its lead or message are (``bot/msg.py``)."""
         place = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{self.lead}{place}: {self.field + ': ' if self.field else ''}{self.message}"
+        return join([self.lead, f"{place}: {self.field + ': ' if self.field else ''}", self.message], "")
 
 
 class Strict(BaseModel):

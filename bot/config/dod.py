@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, PrivateAttr, field_validator
 
 from ..checks.kinds import KINDS
+from ..locales import DEFAULT_LANGUAGE, LANGUAGES
 from .base import Condition, ConfigNotice, Strict
 from .nexus import NexusConfig
 from .ready import ReadyConfig
@@ -138,6 +139,9 @@ class Config(Strict):
     waivers: WaiverPolicy = WaiverPolicy()
     reporting: Reporting = Reporting()
     command_prefix: str = "/nexus"
+    # The language of reports, comments and replies (a catalog of bot/locales); a repository may
+    # choose its own. Unset: English, and the Ready comment follows the language of each issue.
+    language: str | None = None
     repositories: RepositoryPolicy = RepositoryPolicy()  # organisation only: what repositories may relax
     items: list[DodItem] = Field(min_length=1)
     dependencies: DependencyPolicy = DependencyPolicy()
@@ -146,6 +150,18 @@ class Config(Strict):
     # What a repository's file asked that the organisation's rules refused ("file:line: field: why"),
     # and problems of the organisation's own file while its last good version stays in force.
     _notices: tuple[ConfigNotice, ...] = PrivateAttr(default=())
+
+    @field_validator("language")
+    @classmethod
+    def _language_known(cls, value: str | None) -> str | None:
+        if value is not None and value not in LANGUAGES:
+            raise ValueError(f"no catalog for the language {value!r}; available: {', '.join(LANGUAGES)}")
+        return value
+
+    @property
+    def lang(self) -> str:
+        """The language texts are written in: ``language``, English when it is not set."""
+        return self.language or DEFAULT_LANGUAGE
 
     @property
     def notices(self) -> tuple[ConfigNotice, ...]:

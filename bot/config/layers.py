@@ -20,6 +20,7 @@ from typing import Any
 
 from ..checks.conditions import widens
 from ..checks.kinds import BY_NAME
+from ..msg import Msg
 from .base import ConfigNotice
 from .dod import Config, DodItem
 
@@ -27,13 +28,13 @@ Path_ = tuple[Any, ...]
 
 # Settings a repository may only keep or make stricter; each with why a change is refused.
 LOCKED_SETTINGS = {
-    ("reporting", "check_name"): "branch protection requires the check by this name",
-    ("reporting", "status_context"): "branch protection requires the status by this name",
-    ("reporting", "config_check_name"): "the config check keeps the organisation's name",
-    ("reporting", "config_status_context"): "the config check keeps the organisation's name",
-    ("review", "ownership_source"): "who owns a path decides which teams must review",
-    ("labels", "cross_team"): "the cross-team label is the organisation's",
-    ("labels", "ready"): "a linked item is Ready by the organisation's label",
+    ("reporting", "check_name"): Msg("branch protection requires the check by this name"),
+    ("reporting", "status_context"): Msg("branch protection requires the status by this name"),
+    ("reporting", "config_check_name"): Msg("the config check keeps the organisation's name"),
+    ("reporting", "config_status_context"): Msg("the config check keeps the organisation's name"),
+    ("review", "ownership_source"): Msg("who owns a path decides which teams must review"),
+    ("labels", "cross_team"): Msg("the cross-team label is the organisation's"),
+    ("labels", "ready"): Msg("a linked item is Ready by the organisation's label"),
 }
 
 
@@ -53,22 +54,24 @@ def tighten(org: Config, merged: Config, repo_tree: dict, repo_where: dict, file
     update: dict[str, Any] = {"items": items, "repositories": org.repositories, "dependencies": org.dependencies,
                               "nexus": org.nexus}
     if repo_tree.get("repositories") is not None:
-        refusals.append(Refusal(("repositories",), "only the organisation says what repositories may relax"))
+        refusals.append(Refusal(("repositories",), Msg("only the organisation says what repositories may relax")))
     if repo_tree.get("dependencies") is not None:
-        refusals.append(Refusal(("dependencies",), "only the organisation says whether written links are mirrored"))
+        refusals.append(Refusal(("dependencies",), Msg("only the organisation says whether written links are mirrored")))
     if repo_tree.get("nexus") is not None:
-        refusals.append(Refusal(("nexus",), "one sprint calendar and one set of metric alarms serve the whole Nexus"))
+        refusals.append(Refusal(("nexus",), Msg("one sprint calendar and one set of metric alarms serve the whole Nexus")))
     review, waivers, teams = merged.review, merged.waivers, dict(merged.teams)
     if not _open(relax.settings, "review.min_approvals") and review.min_approvals < org.review.min_approvals:
-        refusals.append(Refusal(("review", "min_approvals"), f"at least {org.review.min_approvals}, as the organisation asks"))
+        refusals.append(Refusal(("review", "min_approvals"),
+                                Msg("at least {count}, as the organisation asks", count=org.review.min_approvals)))
         review = review.model_copy(update={"min_approvals": org.review.min_approvals})
     if (not _open(relax.settings, "review.cross_team_min_approvals")
             and review.cross_team_min_approvals < org.review.cross_team_min_approvals):
         refusals.append(Refusal(("review", "cross_team_min_approvals"),
-                                f"at least {org.review.cross_team_min_approvals}, as the organisation asks"))
+                                Msg("at least {count}, as the organisation asks",
+                                    count=org.review.cross_team_min_approvals)))
         review = review.model_copy(update={"cross_team_min_approvals": org.review.cross_team_min_approvals})
     if not _open(relax.settings, "review.dismiss_stale") and org.review.dismiss_stale and not review.dismiss_stale:
-        refusals.append(Refusal(("review", "dismiss_stale"), "approvals of older commits stay dismissed"))
+        refusals.append(Refusal(("review", "dismiss_stale"), Msg("approvals of older commits stay dismissed")))
         review = review.model_copy(update={"dismiss_stale": True})
     for field in ("teams", "users", "permissions"):
         if _open(relax.settings, f"waivers.{field}"):
@@ -76,7 +79,8 @@ def tighten(org: Config, merged: Config, repo_tree: dict, repo_where: dict, file
         known = {value.casefold() for value in getattr(org.waivers, field)}
         added = [value for value in getattr(waivers, field) if value.casefold() not in known]
         if added:
-            refusals.append(Refusal(("waivers", field), f"a repository may not add {', '.join(added)} to those who may waive"))
+            refusals.append(Refusal(("waivers", field),
+                                    Msg("a repository may not add {who} to those who may waive", who=", ".join(added))))
             waivers = waivers.model_copy(update={field: [v for v in getattr(waivers, field) if v.casefold() in known]})
     for key, org_team in org.teams.items():
         team = teams[key]
@@ -84,15 +88,17 @@ def tighten(org: Config, merged: Config, repo_tree: dict, repo_where: dict, file
             continue
         kept = team
         if {m.casefold() for m in team.members} != {m.casefold() for m in org_team.members}:
-            refusals.append(Refusal(("teams", key, "members"), "who is in a team is the organisation's to say"))
+            refusals.append(Refusal(("teams", key, "members"), Msg("who is in a team is the organisation's to say")))
             kept = kept.model_copy(update={"members": org_team.members})
         for field in ("forge_team", "label"):
             if getattr(team, field) != getattr(org_team, field):
-                refusals.append(Refusal(("teams", key, field), "a team keeps the organisation's forge team and label"))
+                refusals.append(Refusal(("teams", key, field),
+                                        Msg("a team keeps the organisation's forge team and label")))
                 kept = kept.model_copy(update={field: getattr(org_team, field)})
         for field in ("paths", "codeowners"):
             if not set(getattr(org_team, field)) <= set(getattr(team, field)):
-                refusals.append(Refusal(("teams", key, field), f"a repository may add {field} to a team, not remove them"))
+                refusals.append(Refusal(("teams", key, field),
+                                        Msg("a repository may add {field} to a team, not remove them", field=field)))
                 kept = kept.model_copy(update={field: list(dict.fromkeys([*getattr(org_team, field), *getattr(team, field)]))})
         teams[key] = kept
     sections = {"review": review, "waivers": waivers}
@@ -117,13 +123,13 @@ def _item(org_item: DodItem, item: DodItem, org: Config, open_items: list[str], 
         keep[field] = value
 
     if org_item.enabled and not item.enabled:
-        refuse("enabled", "a repository may not disable an organisation item", True)
+        refuse("enabled", Msg("a repository may not disable an organisation item"), True)
     if org_item.required and not item.required:
-        refuse("severity", "a repository may not make an organisation item advisory", org_item.severity)
+        refuse("severity", Msg("a repository may not make an organisation item advisory"), org_item.severity)
     if item.waivable and not org_item.waivable:
-        refuse("waivable", "a repository may not make this item waivable", False)
+        refuse("waivable", Msg("a repository may not make this item waivable"), False)
     if item.when != org_item.when and not widens(org_item.when, item.when):
-        refuse("when", "a repository may make an item apply more often, not less", org_item.when)
+        refuse("when", Msg("a repository may make an item apply more often, not less"), org_item.when)
     if item.evidence != org_item.evidence:
         evidence = []
         for k, org_ev in enumerate(org_item.evidence):  # piece by piece: a stricter piece stays
@@ -138,11 +144,11 @@ def _item(org_item: DodItem, item: DodItem, org: Config, open_items: list[str], 
 
 def _weaker_evidence(org_ev: Any, ev: Any, org: Config) -> str | None:
     if ev is None:
-        return "a repository may add evidence to an item, not remove it"
+        return Msg("a repository may add evidence to an item, not remove it")
     if ev.kind != org_ev.kind:
-        return f"a repository may not replace {org_ev.kind} evidence with {ev.kind}"
+        return Msg("a repository may not replace {old} evidence with {new}", old=org_ev.kind, new=ev.kind)
     if ev.when != org_ev.when and not widens(org_ev.when, ev.when):
-        return "a repository may make evidence apply more often, not less"
+        return Msg("a repository may make evidence apply more often, not less")
     return BY_NAME[ev.kind].weaker(org_ev, ev, org)
 
 
@@ -168,4 +174,5 @@ def _notice(refusal: Refusal, tree: dict, where: dict, filename: str) -> ConfigN
         candidates = [path[:n] for n in range(len(path), 0, -1)]
         field = ".".join(map(str, path))
     line = next((where[c][1] for c in candidates if c in where), None)
-    return ConfigNotice(filename, line, field, f"refused, the organisation's rule applies ({refusal.message})")
+    return ConfigNotice(filename, line, field,
+                        Msg("refused, the organisation's rule applies ({why})", why=refusal.message))
