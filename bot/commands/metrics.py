@@ -16,6 +16,7 @@ from ..checks.nexus_metrics import CHART_SPRINTS, LIST_LIMIT, Alarm, SprintMetri
 from ..config import Config
 from .context import CommandContext
 from .parser import Invocation
+from ..msg import Msg
 from .registry import REGISTRY, Command, Outcome, refused
 from .reply import render
 from .sprint_reply import moment, refusal, team_names
@@ -114,8 +115,8 @@ REGISTRY.add(
     Command(
         name="metrics",
         usage="[sprint N]",
-        help="Show the Nexus in numbers for the current sprint (or sprint N): velocity, integration lead time, "
-             "cross-team bugs, blockages, alarms first.",
+        help=Msg("Show the Nexus in numbers for the current sprint (or sprint N): velocity, integration lead time, "
+                 "cross-team bugs, blockages, alarms first."),
         handler=handle,
         grammar=GRAMMAR,
     )
