@@ -1,11 +1,11 @@
 """Backfilling the Nexus metrics' history from the forge: the current sprint and the previous ones,
-read window by window (one window per sprint), so that the metrics have a past on the day the bot
+read window by window (one window per sprint; the running sprint up to now), so that the metrics have a past on the day the bot
 is installed.
 
 Bounded: the forge's search gives 100 items a call (GitHub: 1,000 per query, a busier window is
 halved), plus, for each repository that merged pull requests, its deployments to the integration
-environment. Resumable: each finished window is remembered in the store, so a backfill that crashed
-starts again after the last finished window. Idempotent: a record is a snapshot whose newer
+environment. Resumable: each finished window of an ended sprint is remembered in the store, so a backfill
+that crashed, or runs again, reads only what it has not read (and the running sprint). Idempotent: a record is a snapshot whose newer
 ``updated_at`` wins, so webhooks that arrive meanwhile are never overwritten by older reads.
 """
 
@@ -43,15 +43,15 @@ DEFAULT_SPRINTS = 6  # previous sprints a backfill reads, besides the current on
 
 def sprint_windows(config: Config, previous: int = DEFAULT_SPRINTS,
                    now: datetime | None = None) -> list[tuple[datetime, datetime]]:
-    """One window per sprint, the current one and ``previous`` before it, oldest first (the current
-    one up to now). Before the first sprint: as many sprint lengths back from now."""
+    """One window per sprint, the current one and ``previous`` before it, oldest first. Before the
+    first sprint: as many sprint lengths back from now."""
     now = now or datetime.now(timezone.utc)
     cal = calendar(config.nexus.sprint)
     number = cal.number(now)
     if number is None:
         length = timedelta(days=config.nexus.sprint.length_days)
         return [(now - length * (i + 1), now - length * i) for i in reversed(range(previous + 1))]
-    return [(s.start, min(s.end, now)) for s in cal.before(number, previous + 1)]
+    return [(s.start, s.end) for s in cal.before(number, previous + 1)]
 
 
 def _key(where: str, owner: str) -> str:
@@ -78,10 +78,11 @@ async def backfill(services: Services, forge: Forge, where: str, owner: str, con
     merged: dict[str, datetime] = {}  # repository -> its earliest merge read
     for i, (start, end) in enumerate(windows):
         name = f"{start.isoformat()}/{end.isoformat()}"
+        now = datetime.now(timezone.utc)
         if name in done:
             report.skipped += 1
         else:
-            for issue in await forge.items_updated(owner, start, end):
+            for issue in await forge.items_updated(owner, start, min(end, now)):
                 await record_item(services, where, issue, config)
                 report.items += 1
                 report.repositories.add(issue.repo)
@@ -89,8 +90,9 @@ async def backfill(services: Services, forge: Forge, where: str, owner: str, con
                     report.pull_requests += 1
                     if issue.merged_at is not None:
                         merged[issue.repo] = min(merged.get(issue.repo, issue.merged_at), issue.merged_at)
-            done.add(name)
-            await services.memory.remember(_key(where, owner), json.dumps({"done": sorted(done)}))
+            if end <= now:  # a sprint still running is read again next time: it is not over
+                done.add(name)
+                await services.memory.remember(_key(where, owner), json.dumps({"done": sorted(done)}))
             report.windows += 1
         if progress is not None:
             progress(i + 1, len(windows), report.items)

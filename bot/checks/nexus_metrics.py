@@ -12,7 +12,7 @@ history was read (``NexusHistory.as_of``).
   sprint is still filling up) or rises more than ``velocity_rise_percent``; no alarm without a
   baseline (no sprint before, or 0 points in it).
 - **Integration lead time**: from a pull request's merge into a branch of ``integration.base_branches``
-  to the first integration evidence that contains it, in the sprint of the merge. Without commit
+  (or into a base the record does not know: a backfill's search results do not name it) to the first integration evidence that contains it, in the sprint of the merge. Without commit
   graphs, "contains it" is approximated: evidence of the same repository, at or after ``merged_at``,
   that is either a successful deployment to ``integration.environment`` of the PR's base branch (or of
   a branch the forge did not name), or a successful check or status named like
@@ -429,7 +429,7 @@ def _lead_times(history: NexusHistory, config: "Config", sprint: Sprint, now: da
     integration = config.nexus.integration
     limit = config.nexus.thresholds.lead_time_alarm_hours
     merged = [r for r in history.items if r.is_pull_request and r.merged_at is not None and r.merged_at in sprint
-              and any(fnmatchcase(r.base, pattern) for pattern in integration.base_branches)]
+              and (not r.base or any(fnmatchcase(r.base, pattern) for pattern in integration.base_branches))]
     since = min((r.merged_at for r in merged if r.merged_at is not None), default=None)
     index = _Integrations(history.evidence, {r.ref.repo for r in merged}, since, names, integration.environment)
     measures, waiting = [], []
