@@ -96,12 +96,17 @@ async def backfill(services: Services, forge: Forge, where: str, owner: str, con
             report.windows += 1
         if progress is not None:
             progress(i + 1, len(windows), report.items)
+    known: dict[str, datetime] = {}  # repository -> its latest deployment kept: older ones are not asked again
     if services.history is not None and windows:  # every merge of the period, those of earlier runs included
-        items, _ = await services.history.load(where, owner)
+        items, evidence = await services.history.load(where, owner)
         for r in items:
             if r.merged_at is not None and r.merged_at >= windows[0][0]:
                 merged[r.ref.repo] = min(merged.get(r.ref.repo, r.merged_at), r.merged_at)
+        for e in evidence:
+            if e.environment == environment:
+                known[e.repo] = max(known.get(e.repo, e.at), e.at)
     for repo, since in sorted(merged.items()):
+        since = max(since, known.get(repo, since))
         for sha, at in await forge.deployments(repo, environment, since):
             await record_evidence(services, where, repo, sha, "deployment", environment=environment, at=at)
             report.evidence += 1
