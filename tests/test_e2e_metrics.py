@@ -146,3 +146,30 @@ async def test_the_command_line_backfill_shows_progress_and_resumes(world, tmp_p
 def run_for(env, cwd, owner):
     return subprocess.run([sys.executable, "-m", "bot", "backfill", owner], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=60)
+
+
+async def test_a_sprint_that_ended_is_reported_once_in_the_organisations_repository(world):
+    """With nexus.report_issue, the first event after a sprint's end opens "Nexus sprint N" in the
+    organisation's config repository (after the first backfill); later events leave it alone."""
+    world.set_org_config(default_config_text()[1].replace("report_issue: false", "report_issue: true"))
+    prev, cur, done = seed(world)
+    await restart_with_backfill(world)
+    assert await world.send("issue_edited", 13) == 202
+    await world.settle()
+    await backfilled(world)
+    assert await world.send("issue_edited", 11) == 202  # the next event, the history complete: the report
+    await world.settle()
+    reports = report_issues(world, prev.number)
+    assert len(reports) == 1, reports
+    assert "| **Nexus** | **10** |" in reports[0]
+    assert await world.send("issue_edited", 12) == 202
+    await world.settle()
+    assert len(report_issues(world, prev.number)) == 1
+
+
+def report_issues(world, number: int) -> list[str]:
+    fake, title = world.fake, f"Nexus sprint {number}"
+    if world.forge == "github":
+        return [i.body for (repo, _), i in fake.issues.items() if repo == "org/.github" and i.title == title]
+    repo = fake._repo("org/.github")
+    return [i.body for i in repo.items.values() if i.title == title]

@@ -477,6 +477,9 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge, app):
     assert {(i.number, i.is_pull_request) for i in window} >= {(3, False), (7, True)}
     assert await app.installation_of("org") == fake_github.installation_id
     assert await app.installation_of("nobody") is None  # neither an organisation nor a user with the App
+    created = await forge.upsert_issue(REPO, "Nexus sprint 23", "first")
+    assert await forge.upsert_issue(REPO, "Nexus sprint 23", "second") == created
+    assert fake_github.issues[(REPO, created)].body == "second"
     assert fake_github.blocked_by[(REPO, 5)] == [(REPO, 3), (REPO, 6)]
     await forge.file_at(REPO, "README.md", "main")
     fake_github.set_file(REPO, "main", ".github/CODEOWNERS", "* @org/backend")

@@ -58,6 +58,26 @@ def _key(where: str, owner: str) -> str:
     return f"backfill:{where}:{owner.lower()}"
 
 
+def _done_key(where: str, owner: str) -> str:
+    return f"backfilled:{where}:{owner.lower()}"
+
+
+async def backfilled(services: Services, where: str, owner: str) -> bool:
+    return bool(await services.memory.recall(_done_key(where, owner)))
+
+
+async def announce(services: Services, where: str, owner: str) -> None:
+    """A backfill of ``owner`` is about to start: reports wait for it (windows already read are kept)."""
+    if await services.memory.recall(_key(where, owner)) is None:
+        await services.memory.remember(_key(where, owner), json.dumps({"done": []}))
+
+
+async def history_settled(services: Services, where: str, owner: str) -> bool:
+    """No backfill of ``owner`` is under way: none ever started, or the last one finished."""
+    return await services.memory.recall(_key(where, owner)) is None or bool(
+        await services.memory.recall(_done_key(where, owner)))
+
+
 async def forget_progress(services: Services, where: str, owner: str) -> None:
     """Read every window again at the next backfill (``nexus-bot backfill --again``)."""
     await services.memory.remember(_key(where, owner), json.dumps({"done": []}))
@@ -75,6 +95,7 @@ async def backfill(services: Services, forge: Forge, where: str, owner: str, con
     history, then the deployments to ``environment`` of the repositories that merged pull requests."""
     report = BackfillReport()
     done = await finished_windows(services, where, owner)
+    await services.memory.remember(_key(where, owner), json.dumps({"done": sorted(done)}))  # under way
     merged: dict[str, datetime] = {}  # repository -> its earliest merge read
     for i, (start, end) in enumerate(windows):
         name = f"{start.isoformat()}/{end.isoformat()}"
@@ -110,6 +131,7 @@ async def backfill(services: Services, forge: Forge, where: str, owner: str, con
         for sha, at in await forge.deployments(repo, environment, since):
             await record_evidence(services, where, repo, sha, "deployment", environment=environment, at=at)
             report.evidence += 1
+    await services.memory.remember(_done_key(where, owner), json.dumps({"items": report.items, "windows": len(windows)}))
     log.info("backfill of %s: %d windows read (%d already done), %d items, %d pull requests, %d deployments",
              owner, report.windows, report.skipped, report.items, report.pull_requests, report.evidence)
     return report
@@ -123,11 +145,9 @@ async def ensure_backfilled(services: Services, forge: Forge, where: str, owner:
                             holder: str) -> BackfillReport | None:
     """The first time the bot works for ``owner``: backfill once (one process at a time, under a
     lease in the store); None when it was done before or another process is doing it."""
-    key = f"backfilled:{where}:{owner.lower()}"
+    key = _done_key(where, owner)
     if await services.memory.recall(key):
         return None
     if not await services.memory.lock(f"lock:{key}", holder, BACKFILL_LEASE):
         return None
-    report = await backfill(services, forge, where, owner, config, windows, environment)
-    await services.memory.remember(key, json.dumps({"items": report.items, "windows": len(windows)}))
-    return report
+    return await backfill(services, forge, where, owner, config, windows, environment)

@@ -30,6 +30,7 @@ from .config_check import check_config_change
 from .merge_queue import check_merge_group
 from .dod import assess, publish
 from .history import record_evidence, record_item
+from .sprint_report import report_ended_sprint
 from .ports import Services
 from .ready import run_ready
 
@@ -96,6 +97,14 @@ def _time(value: object) -> datetime | None:
         return datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+async def _sprint_report(services: Services, forge: Forge, where: str, repo: str) -> str | None:
+    """The report of the sprint that ended, once, when the organisation asks for it."""
+    config = await services.reads.org_rules(forge, where, repo)
+    if not config.nexus.report_issue:
+        return None
+    return await report_ended_sprint(services, forge, where, repo.split("/", 1)[0], config)
 
 
 def ignore_reason(event: Event) -> str | None:
@@ -184,6 +193,8 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
         done.append("history")
     for event in (e for e in events if route(e) == QUEUE):
         done.append(await check_merge_group(services, forge, where, event))
+    if first.repo and (reported := await _sprint_report(services, forge, where, first.repo)):
+        done.append(reported)
     if want_ready and first.number is not None:
         verdict, config = await run_ready(services, forge, where, first.repo, first.number, first.installation_id)
         done.append("ready")

@@ -107,6 +107,9 @@ class Forge(Protocol):
         """(sha, first success) of the deployments of ``repo`` to ``environment`` since ``since``;
         empty on a forge that keeps none."""
 
+    async def upsert_issue(self, repo: str, title: str, body: str) -> int:
+        """The bot's open issue titled ``title`` in ``repo``, its body replaced, or a new one; its number."""
+
     async def pulls_for_commit(self, repo: str, sha: str) -> list[int]: ...
 
     async def timeline_references(self, repo: str, number: int, *, open_pulls_only: bool = False) -> list[tuple[str, int]]:

@@ -284,6 +284,16 @@ class ForgejoForge(ForgejoHttp):
     async def upsert_comment(self, repo: str, number: int, marker: str, body: str) -> int:
         return (await self._sticky(repo, number, marker, body))["id"]
 
+    async def upsert_issue(self, repo: str, title: str, body: str) -> int:
+        me = await self.login()
+        mine = await self._pages(f"/repos/{repo}/issues", {"state": "open", "type": "issues", "created_by": me})
+        found = next((i for i in mine or () if i.get("title") == title), None)
+        if found is None:
+            return (await self._json("POST", f"/repos/{repo}/issues", body={"title": title, "body": body}))["number"]
+        if found.get("body") != body:
+            await self._call("PATCH", f"/repos/{repo}/issues/{found['number']}", body={"body": body})
+        return found["number"]
+
     async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
         owner, name = on_repo.split("/", 1)
         await self._call("POST", f"/repos/{repo}/issues/{number}/dependencies",

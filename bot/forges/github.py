@@ -489,6 +489,17 @@ class GitHubForge(ConditionalReads):
                 return []
             raise
 
+    async def upsert_issue(self, repo: str, title: str, body: str) -> int:
+        login, _ = await self._identity()
+        mine = await self._pages(f"/repos/{repo}/issues", {"state": "open", "creator": login, "per_page": 100})
+        found = next((i for i in mine if i.get("title") == title and not i.get("pull_request")), None)
+        if found is None:
+            response = await self._request("POST", f"/repos/{repo}/issues", json={"title": title, "body": fit(body, MAX_TEXT)})
+            return response.json()["number"]
+        if found.get("body") != body:
+            await self._request("PATCH", f"/repos/{repo}/issues/{found['number']}", json={"body": fit(body, MAX_TEXT)})
+        return found["number"]
+
     async def add_dependency(self, repo: str, number: int, on_repo: str, on_number: int) -> None:
         """GitHub's "blocked by": the blocking issue is named by its id, read (conditionally) first."""
         blocking, _ = await self._get(f"/repos/{on_repo}/issues/{on_number}")

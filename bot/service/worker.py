@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from ..app.ports import Services
-from ..app.backfill import ensure_backfilled, sprint_windows
+from ..app.backfill import announce, backfilled, ensure_backfilled, sprint_windows
 from ..app.router import ignore_reason, is_evidence, process_batch, record_evidence_of
 from ..forges.base import Forge, ForgeError, PayloadError
 from ..forges.registry import Forges, NotConfigured
@@ -280,7 +280,7 @@ class Worker:
                 await self._finish(delivery, event, evidence or reason, started)
                 return
             forge = self.forges.for_event(event)
-            self._first_sight(forge, event)
+            await self._first_sight(forge, event)
             keys = await self._entities(event, forge)
         except NotConfigured as exc:  # kept until the configuration is fixed (within DELIVERY_TTL_HOURS)
             log.error("delivery %s waits: %s", delivery.id, exc)
@@ -312,7 +312,7 @@ class Worker:
                 self.metrics.merged_low.labels(ev.forge).inc()
             batch.items.append((ev, delivery))
 
-    def _first_sight(self, forge, event: Event) -> None:
+    async def _first_sight(self, forge, event: Event) -> None:
         """The first event of an owner in this process: backfill its Nexus history in the background
         (once per owner across processes and restarts: ``app.backfill.ensure_backfilled``)."""
         owner = (event.repo or "").split("/", 1)[0]
@@ -320,6 +320,9 @@ class Worker:
         if not owner or self.settings.backfill_sprints <= 0 or key in self._seen_owners:
             return
         self._seen_owners.add(key)
+        if await backfilled(self.services, event.where, owner):
+            return
+        await announce(self.services, event.where, owner)  # this event's own work waits for the history
         task = asyncio.get_running_loop().create_task(self._backfill(forge, event.where, owner))
         self._background.add(task)
         task.add_done_callback(self._background.discard)

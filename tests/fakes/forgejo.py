@@ -865,6 +865,34 @@ def _add_dependency(fake: FakeForgejo, p, q, body):
     return 201, fake._issue_json(fake._repo(blocking[0]), on)
 
 
+@operation("issueListIssues")
+def _list_issues(fake: FakeForgejo, p, q, body):
+    r = fake._repo_of(p)
+    found = [i for i in r.items.values()
+             if (q.get("type") != "issues" or not i.is_pull) and (q.get("type") != "pulls" or i.is_pull)
+             and q.get("state", "open") in ("all", i.state)
+             and (not q.get("created_by") or i.author == q["created_by"])]
+    status, page, headers = fake._page(f"/repos/{r.full_name}/issues", q, found)
+    return status, [fake._issue_json(r, i) for i in page], headers
+
+
+@operation("issueCreateIssue")
+def _create_issue(fake: FakeForgejo, p, q, body):
+    r = fake._repo_of(p)
+    number = max([0, *r.items]) + 1
+    fake.add_issue(r.full_name, number, title=body["title"], body=body.get("body") or "", author=fake.bot)
+    return 201, fake._issue_json(r, fake._item(r.full_name, number))
+
+
+@operation("issueEditIssue")
+def _edit_issue(fake: FakeForgejo, p, q, body):
+    r = fake._repo_of(p)
+    item = fake._item(r.full_name, p["index"])
+    item.body = body.get("body", item.body)
+    item.title = body.get("title") or item.title
+    return 201, fake._issue_json(r, item)
+
+
 @operation("issueGetCommentsAndTimeline")
 def _timeline(fake: FakeForgejo, p, q, body):
     r = fake._repo_of(p)

@@ -1025,6 +1025,9 @@ class FakeGitHub:
                    M.ReposOwnerRepoCheckRunsCheckRunIdPatchBodyAnyof1], M.CheckRun),
             ("GET", f"{r}/pulls", self._list_pulls, None, list[M.PullRequestSimple]),
             ("GET", "/search/issues", self._search_issues, None, M.SearchIssuesGetResponse200),
+            ("GET", f"{r}/issues", self._list_issues, None, list[M.Issue]),
+            ("POST", f"{r}/issues", self._create_issue, M.ReposOwnerRepoIssuesPostBody, M.Issue),
+            ("PATCH", f"{r}/issues/{{number}}", self._edit_issue, M.ReposOwnerRepoIssuesIssueNumberPatchBody, M.Issue),
             ("GET", f"{r}/issues/{{number}}", self._get_issue, None, M.Issue),
             ("GET", f"{r}/issues/{{number}}/comments", self._get_comments, None, list[M.IssueComment]),
             ("POST", f"{r}/issues/{{number}}/comments", self._create_comment,
@@ -1221,6 +1224,24 @@ class FakeGitHub:
         record.update({k: v for k, v in body.items() if k in ("name", "status", "conclusion", "details_url", "output")})
         record["completed_at"] = _now() if record["status"] == "completed" else None
         return web.json_response(self._check_run_json(record))
+
+    async def _list_issues(self, request):
+        repo, q = self._repo(request), request.query
+        found = [i for (r, _), i in sorted(self.issues.items()) if r == repo
+                 and q.get("state", "open") in ("all", i.state) and (not q.get("creator") or i.author == q["creator"])]
+        return self._list(request, [self._issue_json(i) for i in found])
+
+    async def _create_issue(self, request):
+        repo, body, actor = self._repo(request), await request.json(), request[ACTOR]
+        number = max([0, *(n for r, n in self.issues if r == repo)]) + 1
+        issue = self.add_issue(repo, number, body["title"], body.get("body") or "", actor.login)
+        return web.json_response(self._issue_json(issue), status=201)
+
+    async def _edit_issue(self, request):
+        issue, body = self._issue(request), await request.json()
+        issue.body = body.get("body", issue.body)
+        issue.title = body.get("title") or issue.title
+        return web.json_response(self._issue_json(issue))
 
     async def _get_issue(self, request):
         return web.json_response(self._issue_json(self._issue(request)))
