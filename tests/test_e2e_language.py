@@ -1,5 +1,5 @@
 """The organisation's language end to end: a repository (or the organisation) set to French gets its
-DoD report, Ready comment and command replies in French, over signed webhooks to the real bot and a
+DoD report, Ready comment and command replies (the Nexus metrics too) in French, over signed webhooks to the real bot and a
 fake forge (GitHub and Forgejo: the ``world`` fixture); the same with no setting stays English. The
 machine-readable parts (the verdict JSON, hidden markers) never change language.
 
@@ -14,6 +14,7 @@ from bot.config import default_config_text
 from bot.markers import READY as READY_MARKER
 
 from .test_e2e_commands import assert_golden, command, expense_backlog, reply
+from .test_e2e_metrics import backfilled, restart_with_backfill, row, seed
 from .test_e2e_ready import DRAFT_EN, open_issue
 from .world import OTHER_REPO, REPO, only
 
@@ -182,6 +183,55 @@ async def test_the_dependency_table_is_french_in_a_french_repository(world):
     assert "| Backend | — | Backlog | Non |" in answer
     assert "n1 -->|dépend de| n2" in answer and "Label blocked posé : #43, #45." in answer
     assert "blocked" in world.labels(43)  # labels are the taxonomy's, whatever the language
+
+
+async def test_nexus_metrics_and_the_sprint_dependencies_are_french_in_a_french_repository(world):
+    """The history of tests/test_e2e_metrics.py (backfilled at first sight): /nexus metrics of the sprint
+    before and of the running one, /nexus deps sprint and a refused sprint, all in French, numbers with
+    a decimal comma; the numbers themselves as in English."""
+    world.set_repo_file(".github/nexus.yml", FRENCH)
+    prev, cur, _ = seed(world)
+    world.permission("carol", "write")
+    await restart_with_backfill(world)
+    assert await world.send("issue_edited", 13) == 202
+    await world.settle()
+    await backfilled(world)
+
+    ended = reply(world, 13, await command(world, 13, f"/nexus metrics sprint {prev.number}"))
+    assert f"**Le Nexus en chiffres : sprint {prev.number}** (du {prev.first_day} au {prev.last_day})" in ended
+    assert ("| Équipe | Vélocité (points) | par rapport au sprint" in ended
+            and "| Délai d'intégration, médiane | Délai d'intégration, p90 | PR intégrées / mergées | En attente "
+                "| Bugs inter-équipes | Bloqués maintenant |" in ended), ended
+    assert row(ended, "Backend")[1] == "7" and row(ended, "Nexus")[1] == "**10**"
+    assert "Objectifs : délai d'intégration sous 24 h" in ended
+    assert "**Vélocité des " in ended and "(story points Done)" in ended
+    assert 'title "Vélocité du Nexus (story points)"' in ended and f'"Sprint {prev.number}"' in ended
+    assert 'y-axis "Points"' in ended
+
+    running = reply(world, 13, await command(world, 13, "/nexus metrics"))
+    assert f"(du {cur.first_day} au {cur.last_day}, en cours)" in running
+    alarms = running.split("| Équipe |")[0]
+    assert "**Alarmes**" in alarms
+    assert re.search(r"- 🔴 #13 Approval e-mail : bloqué depuis (29|30|31),\d h "
+                     r"\(un blocage doit être levé en moins de 24 h\)\.", alarms), alarms
+    assert re.search(r"\| 1 \(le plus long : (29|30|31),\d h\) 🔴 \|", running)
+    assert "**Bloqués maintenant** (les plus longs d'abord)" in running
+    assert "**Bugs inter-équipes ouverts dans le sprint** : #12." in running
+    assert "Le sprint est en cours : sa vélocité est ce qui est Done à ce jour" in running
+
+    deps = reply(world, 13, await command(world, 13, "/nexus deps sprint"))
+    assert f"**Dépendances inter-équipes, sprint {cur.number}** (du {cur.first_day} au {cur.last_day})" in deps
+    assert "| Item Backlog | Équipe Owner | Dépend de | Statut | Blocage ? |" in deps
+    blocked = next(line for line in deps.splitlines() if line.startswith("| #13 "))
+    assert "#14 (Infra, Backlog)" in blocked and re.search(r"\| Oui, depuis le .* \((29|30|31),\d h\) 🔴 \|", blocked), blocked
+    assert "🔴 bloqué depuis plus de 24 h : un blocage doit être levé en moins de 24 h." in deps
+
+    refused = reply(world, 13, await command(world, 13, "/nexus metrics sprint 0"))
+    assert ("**Non effectué :** Les sprints sont numérotés à partir de 1 : `/nexus metrics sprint 1` est le premier, "
+            "`/nexus metrics` le sprint en cours.") in refused
+    for english in ("The Nexus in numbers", "Velocity", "Lead time", "Goals:", "Cross-team", "Blocked", "in progress",
+                    "blocked for", "Sprints are numbered"):
+        assert english not in ended + running + deps + refused, english
 
 
 async def test_without_a_language_replies_stay_english(world):

@@ -213,6 +213,19 @@ def test_numbers_are_written_the_readers_way():
     assert pickle.loads(pickle.dumps(Num(0.12))) == "0.12"
 
 
+def test_the_templates_number_filter_writes_english_as_percent_formatting_does():
+    """Hours, percents and thresholds of the Nexus metrics: English byte for byte as "%.1f", "%+.0f" and
+    "%g" write them (ties included: the float's exact value decides), French with a decimal comma."""
+    from bot.locales import number
+
+    for value in (0.0, 0.05, 0.15, 0.25, 0.35, 2.675, 29.95, 30.04999, 50.0, 180.0, 1234.55, -0.4, -25.0, 100.0):
+        assert number(value, "en", 1) == "%.1f" % value and number(value, "en", 0) == "%.0f" % value
+        assert number(value, "en", 0, sign=True) == "%+.0f" % value and number(value, "en") == "%g" % value
+    assert number(50.0, "fr", 1) == "50,0" and number(30.04999, "fr", 1) == "30,0" and number(1234.55, "fr", 1) == "1234,5"
+    assert number(15.0, "fr", 0, sign=True) == "+15" and number(-25.0, "fr", 0, sign=True) == "-25"
+    assert number(24.0, "fr") == "24" and number(0.5, "fr") == "0,5"
+
+
 def test_the_notice_of_a_cut_file_list_is_french_in_a_french_repository():
     from dataclasses import replace
 

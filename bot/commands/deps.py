@@ -15,7 +15,6 @@ from ..config import Config
 from ..checks.deps import DEFAULT_DEPTH, FORGE, MAX_DEPTH, DepGraph, Node, Status
 from ..model import ItemRef
 from ..msg import Msg
-from . import deps_sprint
 from .context import CommandContext
 from .parser import Invocation
 from .registry import REGISTRY, Command, Outcome, refused
@@ -34,6 +33,8 @@ SOURCE_TEXT = {"forge": Msg("forge"), "text": Msg("text")}  # where a dependency
 
 async def handle(ctx: CommandContext, invocation: Invocation) -> Outcome:
     if invocation.args and invocation.args[0].lower() == "sprint":
+        from . import deps_sprint  # here, not at the top: deps_sprint reads this module's STATUS_TEXT
+
         return await deps_sprint.answer(ctx)  # the sprint's cross-team table, from the recorded history
     depth = int(invocation.args[0]) if invocation.args else DEFAULT_DEPTH
     if not 1 <= depth <= MAX_DEPTH:

@@ -3,7 +3,8 @@
 Every open item that depends on an item of a team it does not share, and those closed in the current
 sprint, from the same history as ``/nexus metrics`` (``bot/checks/nexus_metrics.py``,
 ``sprint_dependencies``); rendered by ``templates/deps_sprint.md.j2``. ``deps.py`` answers
-``deps sprint`` with it.
+``deps sprint`` with it, importing this module when the command runs: this module reads its
+``STATUS_TEXT``, so that a status reads the same in both tables, in the config's ``language``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from ..checks.nexus_metrics import DependencyRow, SprintUnknown, sprint_dependencies
 from ..config import Config
 from .context import CommandContext
+from .deps import STATUS_TEXT
 from .registry import Outcome, refused
 from .reply import render
 from .sprint_reply import moment, refusal, team_names
@@ -26,6 +28,7 @@ async def answer(ctx: CommandContext) -> Outcome:
         return refused(refusal(unknown, ctx.config, "deps sprint"))
     return Outcome(ok=True, message=render(
         "deps_sprint.md.j2",
+        ctx.config.lang,
         sprint=sprint.number,
         first_day=str(sprint.first_day),
         last_day=str(sprint.last_day),
@@ -40,9 +43,9 @@ def _row(row: DependencyRow, config: Config, home: str) -> dict[str, object]:
         "ref": row.ref.short(home),
         "title": row.title,
         "teams": team_names(row.teams, config),
-        "status": row.status.value,
+        "status": STATUS_TEXT[row.status],
         "depends_on": [{"ref": d.ref.short(home), "teams": team_names(d.teams, config),
-                        "status": d.status.value if d.status else None} for d in row.depends_on],
+                        "status": STATUS_TEXT[d.status] if d.status else None} for d in row.depends_on],
         "since": moment(row.blocked_since, config) if row.blocked_since else None,
         "hours": row.blocked_hours,
     }

@@ -5,7 +5,9 @@ The numbers come from ``bot/checks/nexus_metrics.py`` over the history the conte
 then one row per team and one for the Nexus, the pull requests waiting for integration, the
 blockages, and the velocity of the last six sprints as a table and as a Mermaid chart (GitHub draws
 it; Forgejo shows the code, and the table says the same). A sprint that is not there to report on is
-refused with why (``sprint_reply.refusal``).
+refused with why (``sprint_reply.refusal``). All of it is written in the config's ``language``
+(the template's ``_()``/``ngettext``; numbers the reader's way: 50,0 h in French), the end-of-sprint
+report issue (``app/sprint_report.py``) too.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def render_metrics(metrics: SprintMetrics, config: Config, home: str) -> str:
     chart = metrics.chart
     return render(
         "metrics.md.j2",
+        config.lang,
         sprint=sprint.number,
         first_day=str(sprint.first_day),
         last_day=str(sprint.last_day),

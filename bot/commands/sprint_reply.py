@@ -1,6 +1,6 @@
 """What ``/nexus metrics`` and ``/nexus deps sprint`` share in their replies: why a sprint cannot be
 reported on (``templates/metrics_refused.md.j2``), instants in the sprint calendar's time zone, and
-team names."""
+team names. Replies are in the config's ``language``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .reply import render
 
 def refusal(unknown: SprintUnknown, config: Config, command: str) -> str:
     sprint = unknown.sprint
-    return render("metrics_refused.md.j2", reason=unknown.reason, number=unknown.number, command=command,
+    return render("metrics_refused.md.j2", config.lang, reason=unknown.reason, number=unknown.number, command=command,
                   prefix=config.command_prefix, starts=str(sprint.first_day) if sprint else None,
                   from_milestones=config.nexus.sprint.from_milestones)
 

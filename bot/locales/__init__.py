@@ -13,6 +13,7 @@ from __future__ import annotations
 import gettext
 import io
 import logging
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,20 @@ def translator(language: str) -> Translate | None:
     return translate
 
 
+def number(value: float, language: str, digits: int | None = None, sign: bool = False) -> str:
+    """``value`` written the reader's way, without a thousands separator: with ``digits`` decimals as
+    ``"%.1f"`` writes it (50.0 / 50,0), else as short as ``"%g"`` writes it (24, 0.5 / 0,5); with
+    ``sign``, "+" before a value that is not negative (+15). In English: exactly what ``%`` writes."""
+    shown = abs(value) if sign else value
+    if digits is not None:  # the float's exact value, rounded half to even: as "%.1f" rounds it
+        text = format_decimal(Decimal(shown), format="0." + "0" * digits if digits else "0", locale=language)
+    elif language == DEFAULT_LANGUAGE:
+        text = f"{shown:g}"
+    else:
+        text = format_decimal(shown, locale=language, group_separator=False)
+    return ("-" if value < 0 else "+") + text if sign else text
+
+
 def localize(value: Any, language: str) -> str:
     """``value`` as people read it in ``language``: a ``Msg`` translated, anything else as it is."""
     if isinstance(value, Msg):
@@ -88,4 +103,6 @@ def install(environment: Any, language: str) -> None:
     )
     environment.filters["tr"] = lambda value: localize(value, language)
     environment.filters["num"] = lambda value: format_decimal(value, locale=language)  # 3,000 / 3 000
+    # 50.0 / 50,0 (``number(1)``), +15 (``number(0, sign=True)``), 24 / 0,5 (``number``): see number()
+    environment.filters["number"] = lambda value, digits=None, sign=False: number(value, language, digits, sign)
     environment.globals["language"] = language
