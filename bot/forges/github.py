@@ -23,7 +23,7 @@ from ..model import (CheckReport, CheckResult, ChangedFile, CodeOwners, Comment,
 from .base import ForgeError
 from . import github_payloads as payload
 from .github_http import API_URL, API_VERSION, Calls, ConditionalReads, Pool, RetryPolicy, client_settings, forge_error
-from .traffic import NoTraffic, Traffic
+from .traffic import NoTraffic, SharedReads, Traffic
 
 log = logging.getLogger("nexus.github")
 
@@ -74,7 +74,8 @@ class GitHubApp:
         if forge is None:
             calls = Calls()
             github = self._settings.client(self._auth.as_installation(installation_id), calls, str(installation_id))
-            forge = self._forges[installation_id] = GitHubForge(github, calls, app=self)
+            forge = self._forges[installation_id] = GitHubForge(github, calls, app=self, shared=self._settings.traffic,
+                                                                account=str(installation_id))
         return forge
 
     async def slug(self) -> str:
@@ -133,8 +134,10 @@ class GitHubForge(ConditionalReads):
         app: GitHubApp | None = None,
         bot_login: str | None = None,
         pool: Pool | None = None,
+        shared: SharedReads = NoTraffic(),
+        account: str = "",
     ):
-        super().__init__(github, calls)
+        super().__init__(github, calls, shared, account)
         self._bot_login = bot_login
         self._app = app
         self._pool = pool  # set when this forge owns its connection pool (token mode)

@@ -31,7 +31,7 @@ from githubkit.exception import GitHubException, RateLimitExceeded, RequestError
 from githubkit.retry import RetryOption
 
 from .base import ForgeError
-from .traffic import NoTraffic, Traffic, route_of
+from .traffic import NoTraffic, SharedReads, Traffic, route_of
 
 log = logging.getLogger("nexus.github")
 
@@ -160,9 +160,10 @@ class ConditionalReads:
     """The HTTP side of one installation's (or one token's) forge: requests, conditional reads,
     pagination."""
 
-    def __init__(self, github: GitHub, calls: Calls):
+    def __init__(self, github: GitHub, calls: Calls, shared: SharedReads = NoTraffic(), account: str = ""):
         self.calls = calls
         self._github = github
+        self._shared, self._account = shared, account  # the reads other replicas made
         # URL -> (ETag, raw JSON, next page): raw bytes are several times smaller than parsed objects
         self._etags: LRUCache[str, tuple[str, bytes, str | None]] = LRUCache(
             maxsize=ETAG_CACHE_BYTES, getsizeof=lambda entry: len(entry[1]) + 200)
@@ -182,7 +183,7 @@ class ConditionalReads:
     ) -> tuple[Any, str | None]:
         """(JSON, URL of the next page) of a conditional GET; (None, None) for a 404 when ``missing_ok``."""
         key = str(httpx.URL(url, params=params))
-        cached = self._etags.get(key)
+        cached = self._etags.get(key) or await self._shared_read(key)
         headers = {"If-None-Match": cached[0]} if cached else {}
         response = await self._request("GET", url, params=params, headers=headers, missing_ok=missing_ok)
         if response is None:
@@ -195,8 +196,22 @@ class ConditionalReads:
         next_url = response.raw_response.links.get("next", {}).get("url")
         etag = response.headers.get("etag")
         if etag and len(raw) < ETAG_CACHE_BYTES // 8:
-            self._etags[key] = (etag, lz4.block.compress(raw), next_url)
+            entry = self._etags[key] = (etag, lz4.block.compress(raw), next_url)
+            await self._share_read(key, entry)
         return data, next_url
+
+    async def _shared_read(self, key: str) -> tuple[str, bytes, str | None] | None:
+        try:
+            return await self._shared.recall_read("github", self._account, key)
+        except Exception as exc:  # the shared store failing costs a charged read, not the work
+            log.warning("shared read unavailable: %s", str(exc)[:200])
+            return None
+
+    async def _share_read(self, key: str, entry: tuple[str, bytes, str | None]) -> None:
+        try:
+            await self._shared.keep_read("github", self._account, key, entry)
+        except Exception as exc:
+            log.warning("could not share a read: %s", str(exc)[:200])
 
     async def _pages(self, url: str, params: Mapping[str, Any] | None = None, *, key: str | None = None,
                      limit: int | None = None, missing_ok: bool = False) -> list:

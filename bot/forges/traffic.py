@@ -60,7 +60,25 @@ class Traffic(Protocol):
         """Its answer: status and headers (the rate-limit ones are read)."""
 
 
+Read = tuple[str, bytes, "str | None"]  # (ETag, the body lz4-compressed, the next page's URL)
+
+
+class SharedReads(Protocol):
+    """Conditional reads shared by the processes serving one installation (replicas on Redis): what
+    one replica has read, another asks with its ETag, and GitHub answers 304 (free)."""
+
+    async def recall_read(self, forge: str, account: str, key: str) -> Read | None: ...
+
+    async def keep_read(self, forge: str, account: str, key: str, entry: Read) -> None: ...
+
+
 class NoTraffic:
+    async def recall_read(self, forge: str, account: str, key: str) -> Read | None:
+        return None
+
+    async def keep_read(self, forge: str, account: str, key: str, entry: Read) -> None:
+        return None
+
     async def before(self, forge: str, account: str, method: str) -> None:
         return None
 

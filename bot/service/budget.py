@@ -17,11 +17,12 @@ did is in the metrics: time paced, writes paced, events merged, quota left.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from typing import Mapping
 
-from ..forges.traffic import WRITES
+from ..forges.traffic import WRITES, Read
 from .metrics import Metrics
 from .store import Store
 
@@ -29,6 +30,14 @@ log = logging.getLogger("nexus.budget")
 
 SHARE_EVERY = 1.0  # seconds between two shares of one installation's quota
 READ_EVERY = 2.0  # seconds between two reads of the shared quotas
+
+
+SHARED_READ_SECONDS = 3600.0  # a read another replica made is offered for a conditional request this long
+SHARED_READ_BYTES = 256 * 1024  # larger compressed bodies stay in the reading process only
+
+
+def _read_key(forge: str, account: str, key: str) -> str:
+    return f"read:{forge}:{account}:{hashlib.sha1(key.encode()).hexdigest()}"
 
 
 class Budget:
@@ -40,6 +49,21 @@ class Budget:
         self.quota: dict[str, tuple[int, int, float]] = {}  # "forge:account" -> (remaining, limit, reset)
         self._shared_at: dict[str, float] = {}
         self._read_at = 0.0
+
+    # ---- forges.traffic.SharedReads: conditional reads shared by the replicas --------------------
+
+    async def recall_read(self, forge: str, account: str, key: str) -> Read | None:
+        packed = await self.store.shared_get(_read_key(forge, account, key))
+        if not packed:
+            return None
+        etag, next_url, body = packed.split(b"\0", 2)
+        return etag.decode(), body, next_url.decode() or None
+
+    async def keep_read(self, forge: str, account: str, key: str, entry: Read) -> None:
+        etag, body, next_url = entry
+        if len(body) <= SHARED_READ_BYTES:
+            value = b"\0".join([etag.encode(), (next_url or "").encode(), body])
+            await self.store.shared_set(_read_key(forge, account, key), value, SHARED_READ_SECONDS)
 
     # ---- forges.traffic.Traffic ----------------------------------------------------------------
 

@@ -113,6 +113,12 @@ class Store(Protocol):
     async def record(self, space: str, key: str) -> str | None:
         """The value kept under ``key`` in ``space``."""
 
+    async def shared_get(self, key: str) -> bytes | None:
+        """A value the processes share for a while (conditional reads); None: not shared (SQLite: one
+        process serves the forge, its own cache is the whole cache)."""
+
+    async def shared_set(self, key: str, value: bytes, seconds: float) -> None: ...
+
     async def take_write(self, account: str, per_minute: int, window: float = 60.0) -> float:
         """A place for one write of ``account`` in the current minute, shared by every process using
         this store: 0 when taken (the write is counted), else the seconds until one frees up."""

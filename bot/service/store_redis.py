@@ -371,6 +371,12 @@ class RedisStore:
         value = await self.redis.hget(KEPT, key)
         return value.decode() if value is not None else None
 
+    async def shared_get(self, key: str) -> bytes | None:
+        return await self.redis.get(f"{P}shared:{key}")
+
+    async def shared_set(self, key: str, value: bytes, seconds: float) -> None:
+        await self.redis.set(f"{P}shared:{key}", value, ex=max(1, int(seconds)))
+
     async def keep_records(self, space: str, records: list[tuple[str, float, str]]) -> None:
         """One script per 500 records: each compares and sets atomically (value hash, updated hash)."""
         for start in range(0, len(records), 500):

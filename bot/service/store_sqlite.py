@@ -296,6 +296,12 @@ class SqliteStore:
         row = self.db.execute("SELECT value FROM kept WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
+    async def shared_get(self, key: str) -> bytes | None:
+        return None  # one process reads the forge: nothing to share
+
+    async def shared_set(self, key: str, value: bytes, seconds: float) -> None:
+        return None
+
     async def keep_records(self, space: str, records: list[tuple[str, float, str]]) -> None:
         self.db.executemany(
             "INSERT INTO records VALUES (?, ?, ?, ?) ON CONFLICT (space, key) DO UPDATE SET"
