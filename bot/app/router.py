@@ -15,7 +15,6 @@ taken as relevant: skipping must never make a verdict stale.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from fnmatch import fnmatchcase
 
 from ..checks.kinds import reads
@@ -82,7 +81,7 @@ async def record_evidence_of(services: Services, forge: Forge, where: str, event
         environment = event.extra.get("environment")
         if environment != integration.environment:
             return None
-        name, at = "deployment", _time(event.extra.get("at"))
+        name, at = "deployment", event.extra.get("at")
     else:
         name, environment, at = event.extra.get("check_name") or "", None, None
         if not any(fnmatchcase(name.lower(), pattern.lower()) for pattern in integration_names(config)):
@@ -90,13 +89,6 @@ async def record_evidence_of(services: Services, forge: Forge, where: str, event
     await record_evidence(services, where, event.repo, event.head_sha, name, branch=event.extra.get("branch"),
                           environment=environment, at=at)
     return f"history: integration evidence ({name})"
-
-
-def _time(value: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 async def _sprint_report(services: Services, forge: Forge, where: str, repo: str) -> str | None:

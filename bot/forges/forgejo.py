@@ -150,7 +150,7 @@ class ForgejoForge(ForgejoHttp):
             self._dependencies(f"/repos/{repo}/issues/{number}/blocks"),
         )
         links = [NativeLink("depends_on", *ref) for ref in depends_on] + [NativeLink("blocks", *ref) for ref in blocks]
-        return _snapshot(repo, issue, tuple(_comment(c, me) for c in comments or ()), tuple(links), number)
+        return issue_snapshot(repo, issue, tuple(_comment(c, me) for c in comments or ()), tuple(links), number)
 
     async def _dependencies(self, path: str) -> list[tuple[str, int]]:
         """The issues of a dependencies list (``dependencies``: those this one depends on; ``blocks``:
@@ -258,7 +258,7 @@ class ForgejoForge(ForgejoHttp):
         for data in await self._pages("/repos/issues/search", params):
             repo = (data.get("repository") or {}).get("full_name")
             if repo and isinstance(data.get("number"), int):
-                found[(repo, data["number"])] = _snapshot(repo, data)
+                found[(repo, data["number"])] = issue_snapshot(repo, data)
         return list(found.values())
 
     async def deployments(self, repo: str, environment: str, since: datetime) -> list[tuple[str, datetime]]:
@@ -417,7 +417,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _snapshot(repo: str, issue: dict, comments: tuple[Comment, ...] = (), links: tuple[NativeLink, ...] = (),
+def issue_snapshot(repo: str, issue: dict, comments: tuple[Comment, ...] = (), links: tuple[NativeLink, ...] = (),
               number: int | None = None) -> Issue:
     return Issue(
         forge=NAME,
@@ -429,14 +429,15 @@ def _snapshot(repo: str, issue: dict, comments: tuple[Comment, ...] = (), links:
         labels=_label_names(issue),
         state=issue.get("state") or "open",
         comments=comments,
-        is_pull_request=bool(issue.get("pull_request")),
+        is_pull_request=bool(issue.get("pull_request")) or "merged_at" in issue,
         url=issue.get("html_url") or "",
         native_links=links,
         created_at=_time(issue.get("created_at")),
         updated_at=_time(issue.get("updated_at")),
         closed_at=_time(issue.get("closed_at")),
         completed=issue.get("state") == "closed",  # Forgejo keeps no reason for a close
-        merged_at=_time((issue.get("pull_request") or {}).get("merged_at")),
+        # an issue's JSON names a pull request's merge under "pull_request", a pull request's at its top
+        merged_at=_time(issue["merged_at"] if "merged_at" in issue else (issue.get("pull_request") or {}).get("merged_at")),
     )
 
 

@@ -19,7 +19,8 @@ import hmac
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from ..model import Comment, Event, Issue
+from ..model import Comment, Event
+from .forgejo import issue_snapshot
 from .base import PayloadError, UnknownEvent, Webhooks
 from .payload import field as _get, json_object, optional as _optional
 
@@ -137,17 +138,7 @@ def _pull_request(kind: str, p: dict) -> dict:
         labels=_labels(pr),
         extra={"base_ref": _optional(pr, "base.ref", str), "changes": sorted(_optional(p, "changes", dict) or {}),
                # closed: the pull request as the payload shows it (its merge, for the Nexus metrics' history)
-               "snapshot": _snapshot(_get(p, "repository.full_name"), pr) if _action(p) == "closed" else None},
-    )
-
-
-def _snapshot(repo: str, pr: dict) -> Issue:
-    return Issue(
-        forge=FORGE, repo=repo, number=_get(pr, "number"), title=pr.get("title") or "", body=pr.get("body") or "",
-        author=_login(pr.get("user")) or "", labels=_labels(pr) or (), state=pr.get("state") or "closed",
-        is_pull_request=True, url=pr.get("html_url") or "", created_at=_time(pr.get("created_at")),
-        updated_at=_time(pr.get("updated_at")), closed_at=_time(pr.get("closed_at")),
-        completed=pr.get("state") == "closed", merged_at=_time(pr.get("merged_at")),
+               "snapshot": issue_snapshot(_get(p, "repository.full_name"), pr) if _action(p) == "closed" else None},
     )
 
 

@@ -397,11 +397,13 @@ class GitHubForge(ConditionalReads):
         snapshots carry no comments and no native links (a backfill's history needs neither)."""
         query = {"q": f"user:{owner} updated:{_iso(since)}..{_iso(until)}", "sort": "updated", "order": "asc",
                  "per_page": 100}
-        first, _ = await self._get("/search/issues", query)
-        if first.get("total_count", 0) > SEARCH_LIMIT and until - since > timedelta(minutes=2):
+        page, next_url = await self._get("/search/issues", query)
+        if page.get("total_count", 0) > SEARCH_LIMIT and until - since > timedelta(minutes=2):
             middle = since + (until - since) / 2
             return await self.items_updated(owner, since, middle) + await self.items_updated(owner, middle, until)
-        items = await self._pages("/search/issues", query, key="items", limit=SEARCH_LIMIT)
+        items = list(page.get("items") or ())  # the first page is read once: it said how many there are
+        if next_url and len(items) < SEARCH_LIMIT:
+            items += await self._pages(next_url, key="items", limit=SEARCH_LIMIT - len(items))
         found = {}
         for data in items:
             repo = data["repository_url"].split("/repos/", 1)[1]

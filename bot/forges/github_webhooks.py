@@ -135,7 +135,8 @@ def _deployment_status(p: dict) -> dict:
     status, deployment = _get(p, "deployment_status"), _get(p, "deployment")
     return dict(name="deployment_status", action=_get(status, "state"), head_sha=_get(deployment, "sha"),
                 extra={"environment": status.get("environment") or deployment.get("environment"),
-                       "at": status.get("created_at"), "succeeded": status.get("state") == "success"})
+                       "at": payloads.time_of(_optional(status, "created_at", str)),
+                       "succeeded": status.get("state") == "success"})
 
 
 def _issues(p: dict) -> dict:
