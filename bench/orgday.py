@@ -15,7 +15,9 @@ same day would cost in real time.
 Reports per run: charged API calls per installation-hour (mean and the busiest hour; must stay under
 5,000), time from webhook to verdict (p50, p95, in real seconds, under the compressed day's load: the
 processing is not slowed down by the compression), deliveries lost (accepted, never done: must be 0), peak RSS per process, CPU
-seconds per 1,000 webhooks, writes the budget paced.
+seconds per 1,000 webhooks, writes the budget paced, batches held for the quota's reset, batches covered
+by another evaluation, and calls GitHub refused (like GitHub, the fake answers 403 once the hour's 5,000
+are spent: must be 0).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from aiohttp import web  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from bot.config import default_config_text  # noqa: E402
@@ -72,6 +75,17 @@ class DayGitHub(FakeGitHub):
         self.clock = clock
         self.by_hour: dict[int, int] = {}
         self._hour, self._base = -1, 0
+        self.refused = 0  # calls answered 403: the hour's quota was spent
+
+    async def _answer(self, request, handler, record):
+        """Like GitHub: with the hour's quota spent, a 403 that says so (and costs nothing)."""
+        self._rate_headers()
+        if self.charged - self._base >= 5000 and request.path.startswith("/repos/"):
+            self.refused += 1
+            self.charged -= 1  # the middleware counts every answer but a 304
+            return web.json_response({"message": "API rate limit exceeded for installation ID 1.",
+                                      "documentation_url": "https://docs.github.com/rest/rate-limit"}, status=403)
+        return await super()._answer(request, handler, record)
 
     def _rate_headers(self) -> dict[str, str]:
         hour = min(23, int(self.clock.sim() // 3600))
@@ -307,7 +321,7 @@ async def run(mode: str, webhooks: int, seconds: float, repos_count: int = 300) 
         "charged_per_installation_hour": {"mean": round(sum(hours) / 24), "busiest": max(hours), "by_hour": hours},
         "forge_requests": len(fake.requests), "forge_charged": fake.charged,
         "charged_by_route": dict(collections.Counter(
-            f"{r.method} {getattr(r, 'route', None) or r.path}" for r in fake.requests if r.status != 304).most_common(12)),
+            f"{r.method} {getattr(r, 'route', None) or r.path}" for r in fake.requests if r.status not in (304, 403)).most_common(12)),
         "webhooks_per_s": round(sent / sent_in, 1),
         "webhook_to_verdict_s": {"p50": round(p50, 3) if p50 else None, "p95": round(p95, 3) if p95 else None},
         "lost": len(lost), "failed": len(failed),
@@ -316,6 +330,9 @@ async def run(mode: str, webhooks: int, seconds: float, repos_count: int = 300) 
         "cpu_seconds_per_1000_webhooks": round(cpu / sent * 1000, 2),
         "paced_writes": int(total("nexus_budget_paced_writes", "nexus_budget_paced_writes_total")),
         "merged_low_quota": int(total("nexus_budget_merged_events", "nexus_budget_merged_events_total")),
+        "held_for_reset": int(total("nexus_budget_quota_holds", "nexus_budget_quota_holds_total")),
+        "covered": int(total("nexus_batches_covered", "nexus_batches_covered_total")),
+        "refused_by_github": fake.refused,
     }
     for bot in bots:
         await bot.close()
@@ -343,6 +360,8 @@ def main() -> list[dict]:
               f"all done {r['all_done_seconds']} s after the start")
         print(f"peak RSS {r['peak_rss_mb']} MB, CPU {r['cpu_seconds_per_1000_webhooks']} s per 1,000 webhooks, "
               f"paced writes {r['paced_writes']}, events merged on low quota {r['merged_low_quota']}")
+        print(f"batches held for the quota's reset {r['held_for_reset']}, batches covered by another evaluation "
+              f"{r['covered']}, calls GitHub refused (quota spent) {r['refused_by_github']}")
     return results
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
@@ -116,7 +117,7 @@ async def test_with_a_low_quota_events_for_one_pull_request_are_merged_into_one_
         assert (await bot.deliver(warm))[0] == 202
         await bot.settle()
         assert snapshot_reads(github, 2) == 0
-        github.charged = 4_900  # 100 calls left of 5,000: under 10 %, as the next answers say
+        github.charged = 4_700  # 300 calls left of 5,000: under 10 % (not yet the reserve), as the next answers say
         assert (await bot.deliver(github.webhook("pull_request", "synchronize", REPO, 1)))[0] == 202
         await bot.settle()
         open_prs(github, [2])
@@ -131,3 +132,32 @@ async def test_with_a_low_quota_events_for_one_pull_request_are_merged_into_one_
     assert snapshot_reads(github, 2) == 1, "one evaluation for the four events"
     assert value(m["nexus_budget_merged_events"], "nexus_budget_merged_events_total", forge="github") == 3
     assert value(m["nexus_forge_quota_remaining"], "nexus_forge_quota_remaining", installation="1") < 500
+
+
+async def test_with_the_quota_nearly_spent_evaluations_wait_for_the_reset_and_merge_what_came_meanwhile(
+        tmp_path, github):
+    bot = await BotProcess(tmp_path / "bot", github=github, COALESCE_SECONDS=0.05,
+                           LOW_QUOTA_COALESCE_SECONDS=0.3).start()
+    try:
+        (warm,) = open_prs(github, [1])
+        assert (await bot.deliver(warm))[0] == 202
+        await bot.settle()
+        reset = time.time() + 3
+        github.charged, github.quota_reset_at = 4_950, reset  # 50 left: within the reserve, reset in 3 s
+        assert (await bot.deliver(github.webhook("pull_request", "synchronize", REPO, 1)))[0] == 202
+        await bot.settle()  # the answers now say 49 left
+        open_prs(github, [2])
+        for i in range(3):
+            github.set_files(REPO, 2, [f"docs/{i}.md"])
+            assert (await bot.deliver(github.webhook("pull_request", "synchronize", REPO, 2)))[0] == 202
+            await asyncio.sleep(0.2)
+        assert snapshot_reads(github, 2) == 0, "nothing read while the quota is nearly spent"
+        await until(lambda: snapshot_reads(github, 2) == 1, timeout=15)
+        first_read = next(r.at for r in github.requests if r.path == f"/repos/{REPO}/pulls/2")
+        await bot.settle()
+        m = await scrape(bot)
+    finally:
+        await bot.close()
+    assert first_read >= int(reset) - 0.01, "the evaluation waited for the window's reset (whole seconds)"
+    assert snapshot_reads(github, 2) == 1, "one evaluation for the three events"
+    assert value(m["nexus_budget_quota_holds"], "nexus_budget_quota_holds_total", forge="github") >= 1

@@ -178,3 +178,35 @@ async def test_redis_restarted_with_its_data_loses_nothing(github, replicas, red
     for n in range(1, 7):
         assert len(dod_runs(github, n)) == 1
     assert await deliver_all(b, deliveries) == [200] * 6  # still known: redeliveries have no effect
+
+
+async def test_events_that_reached_two_replicas_before_an_evaluation_began_cost_one_evaluation(github, replicas,
+                                                                                                 redis_server):
+    """A label and a review for one PR land on different replicas within the coalescing window: the
+    replica that judges the PR second finds that the first began reading after both arrived, and
+    finishes its events without a call (the coalescing of events spread over replicas)."""
+    a, b = await replicas(2, COALESCE_SECONDS=0.6)
+    (opened,) = open_prs(github, [1])
+    assert (await a.deliver(opened))[0] == 202
+    await settle(a, redis_server, 1)
+    calls_before = len(github.requests)
+    github.add_review(REPO, 1, "bob", "APPROVED")
+    review = github.webhook("pull_request_review", "submitted", REPO, 1)
+    github.set_labels(REPO, 1, ["team:backend"])
+    label = github.webhook("pull_request", "labeled", REPO, 1, label="team:backend")
+    assert (await a.deliver(review))[0] == 202
+    await asyncio.sleep(0.1)
+    assert (await b.deliver(label))[0] == 202
+    await settle(a, redis_server, 3)
+
+    lines = [line for bot in (a, b) for line in audit(bot) if line["delivery"] in (delivery_id(review), delivery_id(label))]
+    covered = [line for line in lines if line["outcome"].startswith("covered")]
+    assert len(lines) == 2 and len(covered) == 1, lines
+    assert covered[0]["api_calls"] == 0
+    reads = [r for r in github.requests[calls_before:] if r.method == "GET" and r.path == f"/repos/{REPO}/pulls/1"]
+    assert len(reads) == 1, "the pull request was read by one evaluation, not two"
+    scraped = ""
+    for bot in (a, b):
+        async with bot._session.get(bot.url + "/metrics") as response:
+            scraped += await response.text()
+    assert 'nexus_batches_covered_total{forge="github"} 1.0' in scraped

@@ -14,7 +14,7 @@ taken as relevant: skipping must never make a verdict stale.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 
 from ..checks.kinds import reads
@@ -127,6 +127,25 @@ def may_change_verdict(event: Event, config: Config | None) -> bool:
     return True
 
 
+def coverable(events: list[Event]) -> bool:
+    """Whether the batch only asks for its item's state to be judged again (no command to answer, no
+    config push, no history to keep, no CI run asked again): an evaluation of the same item that began
+    reading the forge after these events arrived has already judged what they changed."""
+    for event in events:
+        what = route(event)
+        if what not in (DOD, READY) or event.name in ("issue_dependencies", "sub_issues"):
+            return False
+        if (event.name, event.action) in (("check", "rerequested"), ("pull_request", "recheck")):
+            return False  # asked to judge again now (a recheck is due later than it was queued)
+    return True
+
+
+@dataclass(frozen=True)
+class Processed:
+    outcome: str  # short, for the audit log
+    evaluated: bool  # the item's verdict was judged from the forge's state read during this batch
+
+
 def _any_relevant(services: Services, forge: Forge, where: str, events: list[Event]) -> bool:
     """Whether one of the events routed to the DoD can change its verdict (cached config only)."""
     for event in events:
@@ -137,10 +156,10 @@ def _any_relevant(services: Services, forge: Forge, where: str, events: list[Eve
     return False
 
 
-async def process_batch(services: Services, forge: Forge, where: str, events: list[Event]) -> str:
-    """Handle one coalesced batch; returns a short outcome for the audit log."""
+async def process_batch(services: Services, forge: Forge, where: str, events: list[Event]) -> Processed:
+    """Handle one coalesced batch: what was done, and whether the item was judged from fresh state."""
     first = events[0]
-    done = []
+    done, evaluated = [], False
     pushes = [e for e in events if route(e) == CONFIG]
     if pushes:
         done.append(await on_push(services, forge, where, pushes))
@@ -158,6 +177,7 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
     if want_dod and first.number is not None:
         a = await assess(forge, where, services.reads, first.repo, first.number, details_url=services.details_url,
                          signer=services.signer)
+        evaluated = True
         if a.pr.state == "open":
             if any(e.name == "check" and e.action == "rerequested" for e in dod_events):
                 a.report = replace(a.report, always_write=True)
@@ -189,7 +209,8 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
         done.append(reported)
     if want_ready and first.number is not None:
         verdict, config = await run_ready(services, forge, where, first.repo, first.number, first.installation_id)
+        evaluated = True
         done.append("ready")
         if any(e.name == "issue_dependencies" for e in events):  # the forge's links changed: so may the blockage
             done.append(await converge_blocked(forge, config, first.repo, first.number))
-    return ", ".join(done) or "nothing to do"
+    return Processed(", ".join(done) or "nothing to do", evaluated)

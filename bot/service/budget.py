@@ -9,6 +9,8 @@ paces itself before GitHub says no.
   minute). Concurrent requests per process are bounded by ``WORKERS`` evaluations at a time.
 - When an installation's quota is low, events for one pull request wait longer to be merged into
   one evaluation (``LOW_QUOTA_COALESCE_SECONDS``) instead of each costing one.
+- When it is nearly spent (``RESERVE`` calls left), evaluations wait for the window to reset, merging
+  every event that arrives meanwhile; commands and config pushes keep a smaller part of the reserve.
 
 It implements ``forges.traffic.Traffic``: the adapters show it each call, before and after. What it
 did is in the metrics: time paced, writes paced, events merged, quota left.
@@ -31,6 +33,10 @@ log = logging.getLogger("nexus.budget")
 SHARE_EVERY = 1.0  # seconds between two shares of one installation's quota
 READ_EVERY = 2.0  # seconds between two reads of the shared quotas
 
+
+RESERVE = 100  # calls kept back at the end of a window for the evaluations already running
+RESERVE_FRACTION = 0.02  # of the window's limit, when that is more
+URGENT_SHARE = 0.25  # of the reserve, kept for commands people typed and config pushes
 
 SHARED_READ_SECONDS = 3600.0  # a read another replica made is offered for a conditional request this long
 SHARED_READ_BYTES = 256 * 1024  # larger compressed bodies stay in the reading process only
@@ -132,3 +138,17 @@ class Budget:
         if reset and reset < time.time():
             return False  # the window has been reset since
         return remaining < max(50, limit * self.low_fraction)
+
+    def hold(self, forge: str, account: str | None, urgent: bool = False) -> float:
+        """Seconds until the installation's window resets when its quota is nearly spent, else 0: an
+        evaluation started now would spend what the ones already running need (GitHub's next answer
+        would be a 403). ``urgent`` work (a command, a config push) may use most of the reserve."""
+        seen = self.quota.get(f"{forge}:{account}")
+        if seen is None:
+            return 0.0
+        remaining, limit, reset = seen
+        now = time.time()
+        if not reset or reset <= now:
+            return 0.0
+        reserve = max(RESERVE, limit * RESERVE_FRACTION) * (URGENT_SHARE if urgent else 1.0)
+        return reset - now if remaining <= reserve else 0.0

@@ -45,6 +45,12 @@ class Metrics:
                                     ("forge",), registry=r)
         self.merged_low = Counter("nexus_budget_merged_events", "Events merged into an evaluation already waiting "
                                   "because the installation's quota was low", ("forge",), registry=r)
+        self.covered = Counter("nexus_batches_covered", "Batches done without an evaluation: one of the same item "
+                               "that began after their events arrived (another replica's, or one they waited "
+                               "for) had judged them", ("forge",), registry=r)
+        self.quota_holds = Counter("nexus_budget_quota_holds", "Batches held until the rate-limit window resets "
+                                   "(the quota nearly spent), merging the events that arrive meanwhile",
+                                   ("forge",), registry=r)
         self.queue_depth = Gauge("nexus_queue_deliveries", "Deliveries in the store, by state", ("state",), registry=r)
         self.queue_oldest = Gauge("nexus_queue_oldest_age_seconds", "How long the oldest delivery not yet done "
                                   "has waited", registry=r)

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field, replace
 
 from ..app.ports import Services
 from ..app.backfill import announce, backfilled, ensure_backfilled, sprint_windows
-from ..app.router import ignore_reason, is_evidence, process_batch, record_evidence_of
+from ..app.router import coverable, ignore_reason, is_evidence, process_batch, record_evidence_of
 from ..forges.base import Forge, ForgeError, PayloadError
 from ..forges.registry import Forges, NotConfigured
 from ..model import Event
 from . import audit, recheck
 from .budget import Budget
+from .coverage import Evaluations
 from .latency import Latencies
 from .metrics import Metrics
 from .settings import Settings
@@ -130,6 +131,7 @@ class Worker:
         self.forges = forges
         self.settings = settings
         self.window = self.settings.coalesce_seconds
+        self.judged = Evaluations(store)  # when each item was last judged, by any replica
         self.slots = asyncio.Semaphore(self.settings.workers)
         self.waiting: dict[tuple, Batch] = {}  # collecting events, or due and waiting for its entity
         self.running: dict[tuple, asyncio.Task] = {}
@@ -352,11 +354,26 @@ class Worker:
     # ---- running batches ---------------------------------------------------------------------
 
     def _close_window(self, key: tuple, batch: Batch) -> None:
-        batch.due = True
         if self.stopping or self.waiting.get(key) is not batch:
+            batch.due = True
             return
+        hold = self._quota_hold(batch)
+        if hold > 0:  # the quota is nearly spent: wait for its reset, taking in the events that come
+            if self.metrics is not None:
+                self.metrics.quota_holds.labels(batch.items[0][0].forge).inc()
+            asyncio.get_running_loop().call_later(hold, self._close_window, key, batch)
+            return
+        batch.due = True
         if key not in self.running:
             self._launch(key)
+
+    def _quota_hold(self, batch: Batch) -> float:
+        if self.budget is None:
+            return 0.0
+        first = batch.items[0][0]
+        urgent = not coverable([e for e, _ in batch.items])
+        wait = self.budget.hold(first.forge, _account(first), urgent=urgent)
+        return min(wait, MAX_FORGE_WAIT) + random.uniform(0.0, min(5.0, wait * 0.05)) if wait > 0 else 0.0
 
     def _launch(self, key: tuple) -> None:
         batch = self.waiting.pop(key)
@@ -429,8 +446,20 @@ class Worker:
         started = time.perf_counter()
         forge = TimedForge(self.forges.for_event(first))
         where = first.where
+        key = _lock_key(batch.key)
+        if coverable(events) and await self.judged.covers(key, max(d.received_at for _, d in batch.items)):
+            if self.metrics is not None:
+                self.metrics.covered.labels(first.forge).inc()
+            for event, delivery in batch.items:
+                await self._share_done(delivery, event, "covered: judged by an evaluation begun after these events",
+                                       None, started, forge, len(events))
+            return
+        began = time.time()
         try:
-            outcome = await process_batch(self.services, forge, where, events)
+            processed = await process_batch(self.services, forge, where, events)
+            outcome = processed.outcome
+            if processed.evaluated:
+                await self.judged.note(key, began)
         except ForgeError as exc:
             for event, delivery in batch.items:
                 await self._share_done(delivery, event, None, exc, started, forge, len(events))

@@ -118,6 +118,7 @@ class Recorded:
     json: Any
     status: int = 0
     route: str | None = None  # the endpoint's path template, e.g. /repos/{owner}/{repo}/pulls/{number}
+    at: float = field(default_factory=time.time)  # when it arrived
 
 
 @dataclass
@@ -216,6 +217,7 @@ class FakeGitHub:
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.charged = 0
+        self.quota_reset_at: float | None = None  # when the quota's window resets (default: in an hour)
         self._faults: list[web.Response] = []
         self._down = False
         self._ids = itertools.count(1_000_001)
@@ -887,7 +889,7 @@ class FakeGitHub:
         remaining = max(0, 5000 - self.charged)
         return {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": str(remaining),
                 "X-RateLimit-Used": str(5000 - remaining), "X-RateLimit-Resource": "core",
-                "X-RateLimit-Reset": str(int(time.time()) + 3600)}
+                "X-RateLimit-Reset": str(int(self.quota_reset_at or time.time() + 3600))}
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler) -> web.StreamResponse:
