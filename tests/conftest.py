@@ -3,8 +3,16 @@ import signal
 import pytest
 import pytest_asyncio
 
+from tests.browser import browser  # noqa: F401  (the fixture: a real headless Chromium)
 from tests.fakes.github import FakeGitHub, app_private_key
 from tests.redis_server import RedisServer
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that uses the ``browser`` fixture is marked ``browser`` (``-m "not browser"``)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

@@ -44,8 +44,9 @@ def _public_url(request: web.Request, settings: Settings) -> str:
 
 
 def _page(title: str, body: str, status: int = 200) -> web.Response:
-    text = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
-            f"<main style='max-width:40rem;margin:2rem auto;font-family:sans-serif'><h1>{html.escape(title)}</h1>"
+    text = (f"<!doctype html><html lang=en><meta charset=utf-8>"
+            f"<meta name=viewport content='width=device-width, initial-scale=1'><title>{html.escape(title)}</title>"
+            f"<main style='max-width:40rem;margin:2rem auto;padding:0 1rem;font-family:sans-serif'><h1>{html.escape(title)}</h1>"
             f"{body}</main></html>")
     return web.Response(text=text, content_type="text/html", status=status)
 
