@@ -4,8 +4,8 @@ pointed at the fake forges. Webhooks go through HTTP exactly as a forge sends th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import aiohttp
 from aiohttp import web

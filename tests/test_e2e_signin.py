@@ -170,7 +170,7 @@ async def test_a_person_signs_in_and_the_board_sees_what_the_forge_lets_them_rea
     assert "alice" not in cookie.value and signin.where not in cookie.value  # an id, nothing else
     assert browser.set_cookies["nexus_signin"]["max-age"] == "0"  # the one-time state is gone
 
-    bob, page = await signin.sign_in("bob")
+    _, page = await signin.sign_in("bob")
     assert page.json()["repos"] == ["acme/service-000"]  # alice's private repository is not bob's
     assert (await browser.open(WHO)).json()["login"] == "alice"  # each browser its own session
 
@@ -189,15 +189,14 @@ async def test_a_single_forge_is_chosen_at_once_and_next_is_kept_through_the_for
     assert state["path"] == "/signin" and state["httponly"] and state["samesite"] == "Lax" and state["secure"]
     page = await browser.authorize(await browser.open(to_forge.headers["Location"]), "alice")
     assert page.status == 404 and urlsplit(page.url).path == "/board"  # the board is not on this branch
-    assert [p for p in browser.pages if urlsplit(p.url).path.endswith("/callback")][0].headers["Location"] == \
-        "/board?team=api"
+    assert _callback(browser).headers["Location"] == "/board?team=api"
 
 
 @pytest.mark.parametrize("next_path", ["//evil.example/board", "https://evil.example/", "/\\evil.example",
                                        "/\t/evil.example", "javascript:alert(1)", ""])
 async def test_next_never_leads_to_another_site(signin, next_path):
-    browser, page = await signin.sign_in("alice", next_path)
-    callback = [p for p in browser.pages if urlsplit(p.url).path.endswith("/callback")][0]
+    browser, _ = await signin.sign_in("alice", next_path)
+    callback = _callback(browser)
     assert callback.status == 303 and callback.headers["Location"] == "/board"
     assert COOKIE in browser.cookies  # signed in all the same
 
@@ -235,7 +234,7 @@ async def test_a_refused_code_and_a_refused_authorization_sign_nobody_in(signin)
 
 
 async def test_forged_ended_and_expired_sessions_are_nobody(signin):
-    browser, page = await signin.sign_in("alice")
+    browser, _ = await signin.sign_in("alice")
     value = browser.cookies[COOKIE].value
     browser.cookies[COOKIE].set(COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"), "")
     assert (await browser.open(WHO)).json() is None  # a forged signature
@@ -313,6 +312,40 @@ async def test_with_several_forges_the_person_chooses(tmp_path, github_private_k
     assert github.violations == [] and forgejo.violations == []
 
 
+def _callback(browser: Browser) -> Page:
+    """The bot's answer at the forge's callback."""
+    return next(p for p in browser.pages if urlsplit(p.url).path.endswith("/callback"))
+
+
 def _hidden(page: str) -> dict:
     return {name: html.unescape(value) for name, value in
             re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page)}
+
+
+async def test_the_served_process_signs_people_in_and_logs_no_secret(tmp_path, github_private_key):
+    """``nexus-bot serve`` itself (its web layer on a thread of its own, LOG_LEVEL=debug): the
+    sign-in works there, and its whole log holds neither the client secret nor the person's token."""
+    from tests.process import BotProcess
+
+    github = FakeGitHub(private_key=github_private_key)
+    await github.start()
+    github.let_read("alice", "acme/api")
+    bot = BotProcess(tmp_path / "bot", github=github, GITHUB_WEB_URL=github.url, BOARD_URL=BOARD_URL,
+                     BOARD_SESSION_SECRET=SESSION_SECRET, BOARD_GITHUB_CLIENT_ID=github.oauth.client_id,
+                     BOARD_GITHUB_CLIENT_SECRET=github.oauth.client_secret)
+    try:
+        await bot.start()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+            browser = Browser(http, bot.url)
+            page = await browser.authorize(await browser.open("/signin?next=/healthz"), "alice")
+            assert page.status == 200 and urlsplit(page.url).path == "/healthz" and COOKIE in browser.cookies
+            out = await browser.request("POST", "/signout", headers={"Origin": BOARD_URL})
+            assert out.status == 200 and COOKIE not in browser.cookies
+    finally:
+        await bot.close()
+        await github.stop()
+    [token] = github.oauth.tokens
+    log = bot.log()
+    assert "alice signed in on github" in log
+    assert github.oauth.client_secret not in log and token not in log and SESSION_SECRET not in log
+    assert github.violations == []

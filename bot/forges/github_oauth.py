@@ -20,6 +20,7 @@ from .github_http import Calls, ConditionalReads, RetryPolicy, client_settings
 from .oauth import Person, exchange_code
 
 PER_PAGE = 100  # GitHub's largest page
+RETRY = RetryPolicy(attempts=2)  # a person waits on the page: one retry, then an answer
 
 
 class GitHubOAuth:
@@ -27,7 +28,7 @@ class GitHubOAuth:
     title = "GitHub"
 
     def __init__(self, client_id: str, client_secret: str, *, web_url: str, api_url: str, timeout: float = 10.0,
-                 retry: RetryPolicy = RetryPolicy(attempts=2)):
+                 retry: RetryPolicy = RETRY):
         self.client_id = client_id
         self._secret = client_secret
         self.web_url = web_url.rstrip("/")
