@@ -130,7 +130,7 @@ class ForgeSignIn:
                          again=again, status=502)
         response = _redirect(started["next"])
         self.sessions.set_cookie(response, await self.sessions.start(where, person))
-        response.del_cookie(STATE_COOKIE, path="/signin")
+        response.del_cookie(STATE_COOKIE, path="/signin", httponly=True, samesite="Lax", secure=self.sessions.secure)
         log.info("board: %s signed in on %s (%d repositories readable)", person.login, where, len(person.repos))
         return response
 

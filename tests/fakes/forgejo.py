@@ -11,6 +11,9 @@ and lands in ``violations``, so tests end with ``assert fake.violations == []``.
 ``webhook(...)`` builds deliveries from the real captured payloads in the shared fixtures,
 overwritten with this fake's state, with the headers Forgejo sends (``X-Forgejo-*``, ``X-Gitea-*``,
 ``X-Gogs-*`` and the GitHub-style ones), or Gitea's alone with ``flavour="gitea"``.
+
+People sign in through an OAuth2 application (``oauth``, ``tests/fakes/oauth.py``); ``let_read``
+says which repositories each person can read, which ``GET /api/v1/user/repos`` lists with their token.
 """
 
 from __future__ import annotations

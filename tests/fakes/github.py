@@ -9,6 +9,10 @@ The fake checks what it is sent against GitHub's published API description (gith
 generated from GitHub's OpenAPI): a write body the real API would reject gets 422 and a line in
 ``violations``; with ``strict`` (the default) every JSON response it sends is also parsed with the
 matching githubkit response model, so the fake cannot drift from the real API's shapes.
+
+People sign in through the App's OAuth client (``oauth``, ``tests/fakes/oauth.py``: the authorize
+form and the token endpoint); ``let_read`` says which repositories each person can read, which
+``GET /user/repos`` lists with their token.
 """
 
 from __future__ import annotations
