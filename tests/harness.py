@@ -4,6 +4,7 @@ pointed at the fake forges. Webhooks go through HTTP exactly as a forge sends th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -17,14 +18,18 @@ from .http_client import WebhookClient
 
 
 class RunningBot(WebhookClient):
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, routes: Callable[[web.Application], None] | None = None):
+        """``routes``: adds a test's own routes to the bot's app before it serves."""
         self.settings = settings
+        self._routes = routes
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> "RunningBot":
         self.app, self.worker, self.forges, self.store = build(self.settings)
+        if self._routes is not None:
+            self._routes(self.app)
         await self.worker.start()
         self._runner = runner(self.app, header_timeout=self.settings.header_timeout_seconds)
         await self._runner.setup()

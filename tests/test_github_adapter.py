@@ -497,9 +497,10 @@ async def test_fake_answers_parse_with_githubs_models(fake_github, forge, app):
     assert await forge.open_pulls(REPO, 20) == [(7, "main")]
     assert await forge.open_pulls_of_owner("org", 20) == [(REPO, 7)]
     served = {(r.method, r.route) for r in fake_github.requests}
-    # /user: token mode only; the manifest conversion: the /setup flow (tests/test_e2e_operators.py)
+    # /user: token mode and the board's sign-in; /user/repos: the sign-in (tests/test_e2e_signin.py); the
+    # manifest conversion: the /setup flow (tests/test_e2e_operators.py)
     assert fake_github.strict and served == fake_github.endpoints() - {
-        ("GET", "/user"), ("POST", "/app-manifests/{code}/conversions")}
+        ("GET", "/user"), ("GET", "/user/repos"), ("POST", "/app-manifests/{code}/conversions")}
 
 
 async def test_files_not_there_cost_no_404_once_the_trees_are_known(fake_github, forge):

@@ -83,6 +83,10 @@ async def test_marks_and_kept_values(store):
     assert await s.marks("github", "o/r", 2, "label") == set()
     await s.remember("org-config:github:acme", "v1")
     assert await s.recall("org-config:github:acme") == "v1" and await s.recall("nothing") is None
+    await s.remember("board-session:abc", "{}")
+    await s.forget("board-session:abc")
+    await s.forget("nothing")  # forgetting what is not there is no error
+    assert await s.recall("board-session:abc") is None and await s.recall("org-config:github:acme") == "v1"
 
 
 async def test_history_records_keep_the_newest_value_per_key(store):

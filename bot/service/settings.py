@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -27,6 +28,14 @@ class Secret(str):
 
 
 @dataclass(frozen=True)
+class OAuthApp:
+    """An OAuth client registered on a forge, through which people sign in to the board."""
+
+    client_id: str
+    client_secret: Secret = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ForgejoInstance:
     name: str  # "default", or the NAME of FORGEJO_<NAME>_URL; webhooks arrive at /webhooks/forgejo[/NAME]
     url: str
@@ -34,6 +43,7 @@ class ForgejoInstance:
     webhook_secret: Secret = field(repr=False)
     org_config_repo: str = ".github"
     org_config_path: str = "nexus.yml"
+    board_client: OAuthApp | None = None  # BOARD_FORGEJO[_<NAME>]_CLIENT_ID/_SECRET: sign-in to the board
 
 
 # name, meaning: the one description of every setting. `nexus-bot serve --help` prints it, and
@@ -84,6 +94,13 @@ DOCUMENTED = [
     ("LOW_QUOTA_COALESCE_SECONDS", "when an installation has less than 10 % of its quota left, events for one PR are merged over this window (default 30)"),
     ("BACKFILL_SPRINTS", "the first time the bot works for an owner it reads the current sprint and this many previous ones into the Nexus metrics' history (default 6; 0: no backfill at first sight, `nexus-bot backfill` still works)"),
     ("DETAILS_URL", "link shown with the verdict; may name {repo} and {number} (optional)"),
+    ("BOARD_URL", "the board's public base URL, e.g. https://nexus.example.org (the forges send people back to BOARD_URL/signin/WHERE/callback)"),
+    ("BOARD_SESSION_SECRET", "signs the board's session cookies; at least 32 characters (e.g. `openssl rand -hex 32`); required for sign-in"),
+    ("BOARD_SESSION_HOURS", "a board session lasts this long, then the person signs in again (default 8)"),
+    ("BOARD_GITHUB_CLIENT_ID", "the GitHub App's client id: people sign in to the board with GitHub"),
+    ("BOARD_GITHUB_CLIENT_SECRET", "and its client secret"),
+    ("BOARD_FORGEJO_CLIENT_ID", "per instance (BOARD_FORGEJO_<NAME>_CLIENT_ID): a Forgejo/Gitea OAuth2 application's client id, to sign in there"),
+    ("BOARD_FORGEJO_CLIENT_SECRET", "per instance (BOARD_FORGEJO_<NAME>_CLIENT_SECRET): and its client secret"),
 ]
 
 
@@ -135,6 +152,17 @@ class Settings:
     writes_per_minute: int = 80
     low_quota_coalesce_seconds: float = 30.0
     backfill_sprints: int = 6
+    board_url: str | None = None
+    board_session_secret: Secret | None = field(default=None, repr=False)
+    board_session_hours: float = 8.0
+    board_github_client: OAuthApp | None = None
+
+    @property
+    def signin_configured(self) -> bool:
+        """People can sign in to the board: a session secret and at least one forge's client
+        (``from_env`` refuses anything in between)."""
+        return self.board_session_secret is not None and (
+            self.board_github_client is not None or any(i.board_client for i in self.forgejo))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: bool = True,
@@ -174,6 +202,11 @@ class Settings:
             if name.strip():
                 instances.append(_instance(get, name.strip().lower(), name.strip().upper() + "_", org_repo, org_path,
                                            webhook_secrets))
+
+        board_github, instances = _board_clients(get, env, instances)
+        board_secret = get("BOARD_SESSION_SECRET")
+        board_url = (get("BOARD_URL") or "").rstrip("/") or None
+        _check_board(board_url, board_secret, board_github, instances)
 
         return cls(
             app_id=number("APP_ID", None),
@@ -215,6 +248,10 @@ class Settings:
             writes_per_minute=max(0, number("WRITES_PER_MINUTE", 80)),
             low_quota_coalesce_seconds=number("LOW_QUOTA_COALESCE_SECONDS", 30.0, float),
             backfill_sprints=max(0, number("BACKFILL_SPRINTS", 6)),
+            board_url=board_url,
+            board_session_secret=Secret(board_secret) if board_secret else None,
+            board_session_hours=_positive("BOARD_SESSION_HOURS", number("BOARD_SESSION_HOURS", 8.0, float)),
+            board_github_client=board_github,
         )
 
     def forgejo_instance(self, name: str) -> ForgejoInstance | None:
@@ -236,6 +273,67 @@ def _instance(get, name: str, infix: str, org_repo: str, org_path: str, webhook_
     return ForgejoInstance(name, url.rstrip("/"), Secret(token), Secret(secret or ""),
                            get(f"FORGEJO_{infix}ORG_CONFIG_REPO") or org_repo,
                            get(f"FORGEJO_{infix}ORG_CONFIG_PATH") or org_path)
+
+
+def _positive(name: str, value: float) -> float:
+    if value <= 0:
+        raise SettingsError(f"{name} must be more than 0, not {value:g}")
+    return value
+
+
+def _client(get, prefix: str) -> OAuthApp | None:
+    """``{prefix}_CLIENT_ID`` and ``{prefix}_CLIENT_SECRET``: both, or neither."""
+    client_id, secret = get(f"{prefix}_CLIENT_ID"), get(f"{prefix}_CLIENT_SECRET")
+    if bool(client_id) != bool(secret):
+        missing, present = ("SECRET", "ID") if client_id else ("ID", "SECRET")
+        raise SettingsError(f"{prefix}_CLIENT_{missing} is not set, but {prefix}_CLIENT_{present} is: "
+                            "the board's sign-in needs both")
+    return OAuthApp(client_id, Secret(secret)) if client_id else None
+
+
+_NAMED_FORGEJO_CLIENT = re.compile(r"BOARD_FORGEJO_(\w+?)_CLIENT_(?:ID|SECRET)")
+
+
+def _board_clients(get, env: dict[str, str], instances: list[ForgejoInstance]
+                   ) -> tuple[OAuthApp | None, list[ForgejoInstance]]:
+    """The GitHub client, and each Forgejo instance with its client (BOARD_FORGEJO_CLIENT_ID for the
+    default instance, BOARD_FORGEJO_<NAME>_CLIENT_ID for the one of FORGEJO_<NAME>_URL)."""
+    names = {i.name for i in instances}
+    for key in env:
+        found = _NAMED_FORGEJO_CLIENT.fullmatch(key)
+        if found and get(key) and found.group(1).lower() not in names:
+            raise SettingsError(f"{key}: there is no Forgejo instance {found.group(1).lower()!r} "
+                                "(FORGEJO_INSTANCES names them)")
+    if get("BOARD_FORGEJO_CLIENT_ID") and "default" not in names:
+        raise SettingsError("BOARD_FORGEJO_CLIENT_ID is set, but FORGEJO_URL is not: which instance is it for?")
+    with_clients = [replace(i, board_client=_client(get, "BOARD_FORGEJO" if i.name == "default"
+                                                    else f"BOARD_FORGEJO_{i.name.upper()}")) for i in instances]
+    if any(i.name == "github" and i.board_client for i in with_clients):
+        raise SettingsError("BOARD_FORGEJO_GITHUB_CLIENT_ID: a Forgejo instance named 'github' would be taken for "
+                            "GitHub on the board; give it another name in FORGEJO_INSTANCES")
+    return _client(get, "BOARD_GITHUB"), with_clients
+
+
+def _check_board(url: str | None, secret: str | None, github: OAuthApp | None,
+                 instances: list[ForgejoInstance]) -> None:
+    """Sign-in is configured fully (a secret, a forge's client, the board's address) or not at all."""
+    clients = ["BOARD_GITHUB_CLIENT_ID"] * bool(github) + [
+        "BOARD_FORGEJO_CLIENT_ID" if i.name == "default" else f"BOARD_FORGEJO_{i.name.upper()}_CLIENT_ID"
+        for i in instances if i.board_client]
+    if clients and not secret:
+        raise SettingsError(f"BOARD_SESSION_SECRET is not set, but {clients[0]} is: the board's sign-in needs it "
+                            "to sign its session cookies (e.g. `openssl rand -hex 32`)")
+    if secret and not clients:
+        raise SettingsError("BOARD_SESSION_SECRET is set, but no forge's sign-in is: set BOARD_GITHUB_CLIENT_ID "
+                            "and _SECRET, or BOARD_FORGEJO_CLIENT_ID and _SECRET")
+    if secret and len(secret) < 32:
+        raise SettingsError("BOARD_SESSION_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+    if clients and not url:
+        raise SettingsError(f"BOARD_URL is not set, but {clients[0]} is: the forge sends people back to "
+                            "BOARD_URL/signin/…/callback")
+    if url and not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", url):
+        raise SettingsError(f"BOARD_URL must be an http(s) address without query, e.g. https://nexus.example.org, "
+                            f"not {url!r}")
 
 
 def _marker_keys(listed: str | None, webhook_secret: str | None, instances: list) -> tuple[Secret, ...]:

@@ -103,6 +103,9 @@ class Store(Protocol):
 
     async def recall(self, key: str) -> str | None: ...
 
+    async def forget(self, key: str) -> None:
+        """What was remembered under ``key`` is gone (a board session that ended)."""
+
     async def keep_records(self, space: str, records: list[tuple[str, float, str]]) -> None:
         """Keep each (key, updated, value) of ``space`` (e.g. "history:github:org:items"), unless the
         value kept under that key is newer: a webhook and a backfill seeing the same thing agree."""

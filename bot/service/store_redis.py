@@ -371,6 +371,9 @@ class RedisStore:
         value = await self.redis.hget(KEPT, key)
         return value.decode() if value is not None else None
 
+    async def forget(self, key: str) -> None:
+        await self.redis.hdel(KEPT, key)
+
     async def shared_get(self, key: str) -> bytes | None:
         return await self.redis.get(f"{P}shared:{key}")
 

@@ -296,6 +296,9 @@ class SqliteStore:
         row = self.db.execute("SELECT value FROM kept WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
+    async def forget(self, key: str) -> None:
+        self.db.execute("DELETE FROM kept WHERE key=?", (key,))
+
     async def shared_get(self, key: str) -> bytes | None:
         return None  # one process reads the forge: nothing to share
 

@@ -34,6 +34,7 @@ class SignIn(Protocol):
 
 
 SIGNIN = web.AppKey("signin", object)  # a SignIn, absent when no forge sign-in is configured
+SIGNOUT_PATH = "/signout"  # POST (a form's button) ends the session
 BOARD_TOKEN = web.AppKey("board_token", str)  # the optional read-only token for the JSON
 
 

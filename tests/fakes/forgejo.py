@@ -11,6 +11,9 @@ and lands in ``violations``, so tests end with ``assert fake.violations == []``.
 ``webhook(...)`` builds deliveries from the real captured payloads in the shared fixtures,
 overwritten with this fake's state, with the headers Forgejo sends (``X-Forgejo-*``, ``X-Gitea-*``,
 ``X-Gogs-*`` and the GitHub-style ones), or Gitea's alone with ``flavour="gitea"``.
+
+People sign in through an OAuth2 application (``oauth``, ``tests/fakes/oauth.py``); ``let_read``
+says which repositories each person can read, which ``GET /api/v1/user/repos`` lists with their token.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from urllib.parse import quote, unquote
 from aiohttp import web
 
 from . import swagger
+from .oauth import FakeOAuth
 
 from tests.paths import FIXTURES
 DEFAULT_PAGING_NUM = 30  # what Forgejo answers when no limit is asked
@@ -148,6 +152,11 @@ class FakeForgejo:
         self._down = False
         self._runner: web.AppRunner | None = None
         self.if_none_match: str | None = None  # of the request being answered (handlers run one at a time)
+        # an OAuth2 application through which people sign in to the board (tests/fakes/oauth.py)
+        self.oauth = FakeOAuth("0b6f1d5e-fake-board-client", "gto_fakeboardclientsecret7c4a", "forgejo")
+        self.readers: dict[str, set[str]] = {}  # login -> the repositories they can read
+        self.private: set[str] = set()  # repositories only their readers see
+        self.actor = self.bot  # who the request being answered authenticates as
 
     # -- lifecycle and faults
 
@@ -269,6 +278,15 @@ class FakeForgejo:
         self._orgs.add(org)
         return team_id
 
+    def let_read(self, login: str, *repos: str, private: bool = False) -> None:
+        """``login`` can read ``repos`` (``GET /user/repos`` with their token lists them);
+        ``private``: nobody else can."""
+        self.readers.setdefault(login, set()).update(repos)
+        for repo in repos:
+            self._repo(repo)
+        if private:
+            self.private.update(repos)
+
     def set_permission(self, repo: str, user: str, perm: str) -> None:
         self._repo(repo).permissions[user] = perm
 
@@ -387,8 +405,10 @@ class FakeForgejo:
 
     # -- HTTP
 
-    async def _serve(self, request: web.Request) -> web.Response:
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.raw_path.split("?", 1)[0]
+        if raw_path.startswith("/login/oauth/"):  # the instance's web pages, not the API
+            return await self.oauth.handle(request)
         path = raw_path.removeprefix("/api/v1")
         text = await request.text()
         try:
@@ -406,8 +426,11 @@ class FakeForgejo:
             if request.method == method and re.fullmatch(path_regex, unquote(path)):
                 del self._targeted_failures[n]
                 return web.json_response({"message": "injected failure"}, status=status)
-        if request.headers.get("Authorization") != f"token {self.token}":
+        scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+        person = self.oauth.login_of(credential) if scheme.lower() in ("token", "bearer") else None
+        if request.headers.get("Authorization") != f"token {self.token}" and person is None:
             return web.json_response({"message": "token is required", "url": self.url}, status=401)
+        self.actor = person or self.bot
         op = self._spec.match(request.method, path) if raw_path.startswith("/api/v1/") else None
         if op is None:
             return self._reject(f"{request.method} {path}: not in the API description")
@@ -464,7 +487,8 @@ class FakeForgejo:
     def _repo_json(self, r: Repo) -> dict:
         owner, name = r.full_name.split("/")
         return {
-            "id": r.id, "name": name, "full_name": r.full_name, "owner": self._user(owner), "private": False,
+            "id": r.id, "name": name, "full_name": r.full_name, "owner": self._user(owner),
+            "private": r.full_name in self.private,
             "fork": False, "html_url": f"{self.url}/{r.full_name}", "clone_url": f"{self.url}/{r.full_name}.git",
             "default_branch": "main", "has_pull_requests": True,
         }
@@ -600,7 +624,16 @@ def _changed_file(f: str | tuple[str, str]) -> dict:
 
 @operation("userGetCurrent")
 def _current_user(fake: FakeForgejo, p, q, body):
-    return 200, fake._user(fake.bot)
+    return 200, fake._user(fake.actor)
+
+
+@operation("userCurrentListRepos")
+def _current_user_repos(fake: FakeForgejo, p, q, body):
+    """The repositories the person can read (owned, collaborated on, through a team), by name."""
+    names = sorted(fake.readers.get(fake.actor, ()), key=str.lower)
+    repos = [fake._repo_json(fake._repo(n)) | {"permissions": {"admin": False, "push": False, "pull": True}}
+             for n in names]
+    return fake._page("/user/repos", q, repos)
 
 
 @operation("getGeneralAPISettings")

@@ -9,6 +9,10 @@ The fake checks what it is sent against GitHub's published API description (gith
 generated from GitHub's OpenAPI): a write body the real API would reject gets 422 and a line in
 ``violations``; with ``strict`` (the default) every JSON response it sends is also parsed with the
 matching githubkit response model, so the fake cannot drift from the real API's shapes.
+
+People sign in through the App's OAuth client (``oauth``, ``tests/fakes/oauth.py``: the authorize
+form and the token endpoint); ``let_read`` says which repositories each person can read, which
+``GET /user/repos`` lists with their token.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from githubkit_schemas.latest import models as M
 
 from tests.paths import FIXTURES as SHARED_FIXTURES
+
+from .oauth import FakeOAuth
 
 FIXTURES = SHARED_FIXTURES / "github"
 ACTIONS_APP = (15368, "github-actions")  # the app GitHub Actions check runs belong to
@@ -213,6 +219,10 @@ class FakeGitHub:
         self.sub_issues: dict[tuple[str, int], list[tuple[str, int]]] = {}  # parent -> its sub-issues
         self.tokens: dict[str, tuple[int, float]] = {}  # installation token -> (installation, expiry)
         self.manifest_codes: set[str] = set()  # codes GitHub would send back after "Create GitHub App"
+        # the App's OAuth client, through which people sign in to the board (tests/fakes/oauth.py)
+        self.oauth = FakeOAuth("Iv1.fakeboardclient", "fake-board-client-secret-9d2e", "github")
+        self.readers: dict[str, set[str]] = {}  # login -> the repositories they can read (and the App is on)
+        self.private: set[str] = set()  # repositories only their readers see
 
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
@@ -231,6 +241,7 @@ class FakeGitHub:
         app = web.Application(middlewares=[self._middleware])
         for method, path, handler, body_type, response_type in self._endpoints():
             self._route_types[app.router.add_route(method, path, handler)] = (body_type, response_type)
+        self.oauth.add_routes(app)  # web pages and the token exchange, not the REST API
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -394,6 +405,13 @@ class FakeGitHub:
 
     def set_team(self, org: str, slug: str, members: list[str]) -> None:
         self.teams[(org, slug)] = list(members)
+
+    def let_read(self, login: str, *repos: str, private: bool = False) -> None:
+        """``login`` can read ``repos`` (``GET /user/repos`` with their token lists them);
+        ``private``: nobody else can."""
+        self.readers.setdefault(login, set()).update(repos)
+        if private:
+            self.private.update(repos)
 
     def set_permission(self, repo: str, user: str, perm: str) -> None:
         self.permissions[(repo, user)] = perm
@@ -908,6 +926,8 @@ class FakeGitHub:
             return self._error(503, "Service Unavailable")
         if self._faults:
             return self._faults.pop(0)
+        if request.path.startswith("/login/oauth/"):  # github.com's web pages, not the API
+            return await handler(request)
         raw = await request.read()
         if raw:
             try:
@@ -972,6 +992,8 @@ class FakeGitHub:
             return None
         if credential == self.user_token:
             return Actor(self.user_login, "User", ACTIONS_APP)
+        if self.oauth.login_of(credential):  # a person signed in through the App's OAuth client
+            return Actor(self.oauth.login_of(credential), "User", None)
         installation, expiry = self.tokens.get(credential, (None, 0))
         if installation is None or expiry < time.time():
             return None
@@ -1008,6 +1030,7 @@ class FakeGitHub:
             ("POST", "/app/installations/{id}/access_tokens", self._create_token,
              M.AppInstallationsInstallationIdAccessTokensPostBody, M.InstallationToken),
             ("GET", "/user", self._get_user, None, M.SimpleUser),
+            ("GET", "/user/repos", self._get_user_repos, None, list[M.Repository]),
             ("GET", "/orgs/{owner}/installation", self._get_installation, None, M.Installation),
             ("GET", "/users/{owner}/installation", self._get_installation, None, M.Installation),
             ("GET", f"{r}/pulls/{{number}}", self._get_pull, None, M.PullRequest),
@@ -1105,6 +1128,20 @@ class FakeGitHub:
         if actor.installation_id is not None:
             return self._error(403, "Resource not accessible by integration")
         return web.json_response(_user(actor.login, actor.type))
+
+    async def _get_user_repos(self, request):
+        """The repositories the person can read, sorted by full name (GitHub's default), paged."""
+        actor = request[ACTOR]
+        if actor.installation_id is not None or actor.type != "User":
+            return self._error(403, "Resource not accessible by integration")
+        repos = sorted(self.readers.get(actor.login, ()), key=str.lower)
+        return self._list(request, [self._readable_repository(repo) for repo in repos])
+
+    def _readable_repository(self, repo: str) -> dict:
+        private = repo in self.private
+        return self._full_repository(repo) | {
+            "private": private, "visibility": "private" if private else "public",
+            "permissions": {"admin": False, "maintain": False, "push": False, "triage": False, "pull": True}}
 
     async def _get_pull(self, request):
         issue = self._issue(request)
