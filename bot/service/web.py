@@ -17,7 +17,7 @@ from aiohttp import web
 from ..forges.base import Webhooks
 from ..forges.forgejo_webhooks import WEBHOOKS as FORGEJO
 from ..forges.github_webhooks import WEBHOOKS as GITHUB
-from . import setup
+from . import board_web, setup
 from .latency import Latencies
 from .limits import NoRoom, TooSlow, UnverifiedBytes, read_body
 from .metrics import Metrics
@@ -239,6 +239,7 @@ def make_app(settings: Settings, store: Store, metrics: Metrics | None = None) -
     app.router.add_post("/webhooks/forgejo/{instance}", forgejo)
     probes(app)
     setup.add_routes(app, settings)
+    board_web.add_routes(app, settings, store)
     return app
 
 
