@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .checks.facts import Facts
     from .config import Config
 
-ORGANISATION, REPOSITORY, TIGHTENED = "organisation", "repository", "organisation, tightened by the repository"
+ORGANISATION, REPOSITORY, CHANGED = "organisation", "repository", "organisation, changed by the repository"
 
 
 def pull_key(where: str, repo: str, number: int) -> str:
@@ -40,7 +40,8 @@ def _time(value: datetime | None) -> str | None:
 
 def provenance(config: "Config", org: "Config | None") -> dict[str, str]:
     """Item id -> where its rule comes from: the organisation's file, the repository's (an item the
-    organisation does not have), or the organisation's tightened by the repository's file."""
+    organisation does not have), or the organisation's changed by the repository's file (which may
+    only tighten or reword it, unless the organisation lets it relax that item)."""
     if org is None:
         return {item.id: ORGANISATION for item in config.items}
     org_items = {item.id: item for item in org.items}
@@ -48,7 +49,7 @@ def provenance(config: "Config", org: "Config | None") -> dict[str, str]:
     for item in config.items:
         origin = org_items.get(item.id)
         found[item.id] = REPOSITORY if origin is None else (
-            ORGANISATION if origin.model_dump() == item.model_dump() else TIGHTENED)
+            ORGANISATION if origin.model_dump() == item.model_dump() else CHANGED)
     return found
 
 
