@@ -60,9 +60,10 @@ class Board:
 
     async def _history(self, where: str, owner: str) -> tuple:
         key = (where, owner)
-        if key not in self._histories:
-            self._histories[key] = await self.history.load(where, owner)
-        return self._histories[key]
+        found = self._histories.get(key)
+        if found is None:
+            found = self._histories[key] = await self.history.load(where, owner)
+        return found
 
     async def data(self, can_read: CanRead, scope: Hashable, filters: Filters = Filters(),
                    now: datetime | None = None) -> dict[str, Any]:
@@ -78,9 +79,10 @@ class Board:
             if config is None or (where, owner) not in readable:
                 continue
             key = (where, owner, source[1], scope, filters)
-            if key not in self._sections:
-                self._sections[key] = await self._section(where, owner, config, can_read, filters, now)
-            organisations.append(self._sections[key])
+            section = self._sections.get(key)
+            if section is None:
+                section = self._sections[key] = await self._section(where, owner, config, can_read, filters, now)
+            organisations.append(section)
         pulls = pure.open_pulls(records, can_read, filters, now)
         teams: dict[str, str] = {}
         for (where, owner), source in sorted(configs.items()):

@@ -31,6 +31,7 @@ from .viewer import BOARD_TOKEN, SIGNIN, Viewer, current_viewer
 BOARD = web.AppKey("board", Board)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FILTER_CHARS = 200  # a filter value longer than this is no team or repository
+PAGE_ROWS = 100  # open pull requests per HTML page (``?page=N``); the JSON has them all
 HEADERS = {
     "Cache-Control": "private, no-store",  # private repositories' data: never kept by a proxy
     "X-Content-Type-Options": "nosniff",
@@ -100,8 +101,17 @@ async def board_page(request: web.Request) -> web.Response:
     viewer = await _viewer(request, as_json=False)
     if isinstance(viewer, web.Response):
         return viewer
-    data = await request.app[BOARD].data(viewer.can_read, _scope(viewer), filters_of(request))
-    return _html(render("board.html.j2", data["language"], board=data, viewer=viewer))
+    filters = filters_of(request)
+    data = await request.app[BOARD].data(viewer.can_read, _scope(viewer), filters)
+    pages = max(1, -(-len(data["pulls"]) // PAGE_ROWS))
+    page = min(max(1, int(request.query["page"]) if request.query.get("page", "").isdigit() else 1), pages)
+    query = {k: v for k, v in (("team", filters.team), ("repo", filters.repo)) if v}
+    link = lambda n: str(request.rel_url.with_query({**query, "page": n}))  # noqa: E731
+    shown = data["pulls"][(page - 1) * PAGE_ROWS: page * PAGE_ROWS]
+    return _html(render("board.html.j2", data["language"], board=data, viewer=viewer, shown=shown, page=page,
+                        pages=pages, first=(page - 1) * PAGE_ROWS + 1 if shown else 0,
+                        last=(page - 1) * PAGE_ROWS + len(shown),
+                        previous=link(page - 1) if page > 1 else None, next=link(page + 1) if page < pages else None))
 
 
 async def board_json(request: web.Request) -> web.Response:
