@@ -143,7 +143,7 @@ def waivers_from(comments: Iterable[Comment], bot_login: str | None, signer: Sig
                     forged.append(f"comment {comment.id}: {raw[:120]}")
                 continue
             if kind == "waiver":
-                found[item] = Waiver(item, by, reason)
+                found[item] = Waiver(item, by, reason, at=comment.created_at)
             else:
                 found.pop(item, None)
     return found

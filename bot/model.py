@@ -106,6 +106,7 @@ class PullRequest:
     merged: bool = False
     url: str = ""
     codeowners: CodeOwners | None = None  # the base branch's CODEOWNERS, when the repo has one
+    created_at: datetime | None = None  # when it was opened (the board shows how long it has waited)
 
     @property
     def owner(self) -> str:
@@ -161,6 +162,7 @@ class Waiver:
     item_id: str
     by: str
     reason: str
+    at: datetime | None = field(default=None, compare=False)  # when it was written (the reply's time)
 
 
 @dataclass

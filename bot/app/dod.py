@@ -49,7 +49,7 @@ async def assess(forge: Forge, where: str, cached: CachedReads, repo: str, numbe
         return Assessment(pr, None, verdict, render(verdict, cached.org), None)
     facts = await gather(forge, where, cached, pr, config, waiver_changes=waiver_changes, signer=signer)
     verdict = judge(facts)
-    url = details_url.format(repo=repo, number=number) if details_url else None
+    url = details_url.format(where=where, repo=repo, number=number) if details_url else None
     sticky = forge.needs_sticky_comment or config.reporting.sticky_comment_github
     return Assessment(facts.pr, config, verdict, render(verdict, config, target_url=url, sticky=sticky), facts)
 

@@ -11,11 +11,11 @@ from ..checks.deps import ItemInfo, owner_teams
 from ..checks.issue_body import read_body
 from ..checks.linked_ready import closed_items
 from ..checks.issue_body import Body
-from ..checks.ready import ReadyVerdict, evaluate_ready
+from ..checks.ready import ReadyVerdict, evaluate_ready, ready_labels
 from ..checks.team_points import team_points
 from ..config import Config
 from ..history import IntegrationEvidence, ItemRecord
-from ..model import Issue, ItemRef, has_label
+from ..model import Issue, ItemRef, carried_labels, has_label, missing_labels
 from .ports import Services
 
 
@@ -51,6 +51,10 @@ async def record_item(services: Services, where: str, issue: Issue, config: Conf
         record = _pull_request(record, issue)
     else:
         verdict = verdict or evaluate_ready(issue, config, body)
+        if issue.state == "open":  # its readiness label as the bot is about to set it (its own write sends no event)
+            add, remove = ready_labels(verdict, config)
+            record = replace(record, labels=frozenset((set(issue.labels) - carried_labels(remove, issue.labels))
+                                                      | missing_labels(add, issue.labels)))
         written = [ItemRef(issue.forge, link.repo or issue.repo, link.number)
                    for link in verdict.dependencies if link.kind == "depends_on"]
         native = [ItemRef(issue.forge, n.repo, n.number) for n in issue.native_links if n.kind == "depends_on"]

@@ -53,6 +53,24 @@ class History(Protocol):
     async def load(self, where: str, owner: str) -> tuple[list[ItemRecord], list[IntegrationEvidence]]: ...
 
 
+class BoardRecords(Protocol):
+    """The board's records (``bot/pull_record.py``): the latest verdict of each pull request, and the
+    organisation config each owner's verdicts were judged under (the board's sprint calendar,
+    thresholds, teams and language). Newest wins, per key."""
+
+    async def keep_pull(self, key: str, at: float, record: str) -> None: ...
+
+    async def pulls(self) -> list[str]:
+        """Every pull request's record, open or closed (``"open": false``)."""
+
+    async def pull(self, key: str) -> str | None: ...
+
+    async def keep_org_config(self, where: str, owner: str, at: float, source: tuple[str, str]) -> None: ...
+
+    async def org_configs(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """(where, owner) -> (filename, text) of the organisation config last judged under."""
+
+
 class Observations(Protocol):
     """What the use cases tell the process's metrics."""
 
@@ -79,7 +97,8 @@ class Services:
     rechecks: Rechecks
     reads: "CachedReads"
     history: History | None = None  # None: the metrics' history is not kept (tests of other use cases)
+    board: BoardRecords | None = None  # None: the board's records are not kept (tests of other use cases)
     signer: Signer = Signer(())  # signs the markers the bot reads back (waivers, replies)
-    details_url: str | None = None  # the link shown with a verdict, may name {repo} and {number}
+    details_url: str | None = None  # the link shown with a verdict, may name {where}, {repo} and {number}
     observe: Observations = NoObservations()
     recheck_seconds: float = 60.0  # how often a verdict waiting for CI is re-checked where no webhook says CI finished

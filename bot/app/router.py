@@ -15,6 +15,7 @@ taken as relevant: skipping must never make a verdict stale.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 
 from ..checks.kinds import reads
@@ -32,6 +33,7 @@ from .history import record_evidence, record_item
 from .sprint_report import report_ended_sprint
 from .ports import Services
 from .ready import run_ready
+from .verdicts import forget_pull, keep_verdict
 
 DOD, READY, COMMANDS, CONFIG, QUEUE, HISTORY = "dod", "ready", "commands", "config", "merge queue", "history"
 NATIVE_DEPENDENCY_ACTIONS = ("blocked_by_added", "blocked_by_removed", "blocking_added", "blocking_removed")
@@ -175,6 +177,7 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
     if commands:
         done.append("commands")
     if want_dod and first.number is not None:
+        started = datetime.now(timezone.utc)
         a = await assess(forge, where, services.reads, first.repo, first.number, details_url=services.details_url,
                          signer=services.signer)
         evaluated = True
@@ -182,6 +185,7 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
             if any(e.name == "check" and e.action == "rerequested" for e in dod_events):
                 a.report = replace(a.report, always_write=True)
             await publish(forge, services.memory, a)
+            await keep_verdict(services, forge, where, a, started)
             services.observe.verdict(forge.name, a.verdict.state.value, a.verdict.count(State.WAIVED))
             done.append(f"dod {a.verdict.state.value}")
             checked = await check_config_change(services, forge, where, a.pr)
@@ -202,6 +206,7 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
             config = await services.reads.org_rules(forge, where, first.repo)
         issue = closed[-1].extra.get("snapshot") or await forge.issue(first.repo, first.number)
         await record_item(services, where, issue, config, base=closed[-1].extra.get("base_ref") or "")
+        await forget_pull(services, where, first.repo, first.number, issue.closed_at)
         done.append("history")
     for event in (e for e in events if route(e) == QUEUE):
         done.append(await check_merge_group(services, forge, where, event))

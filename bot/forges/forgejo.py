@@ -139,6 +139,7 @@ class ForgejoForge(ForgejoHttp):
             state=pr.get("state") or "open",
             merged=bool(pr.get("merged")),
             url=pr.get("html_url") or "",
+            created_at=_time(pr.get("created_at")),
         )
 
     async def issue(self, repo: str, number: int) -> Issue:

@@ -224,6 +224,7 @@ class GitHubForge(ConditionalReads):
             state=pr["state"],
             merged=bool(pr.get("merged")),
             url=pr.get("html_url") or "",
+            created_at=payload.time_of(pr.get("created_at")),
         )
 
     async def issue(self, repo: str, number: int) -> Issue:

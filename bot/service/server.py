@@ -27,6 +27,7 @@ from .budget import Budget
 from .limits import bound_connections, give_memory_back, runner
 from .logs import setup_logging  # noqa: F401 - the CLI's
 from .metrics import Metrics
+from .board_store import StoreBoard
 from .history_store import StoreHistory
 from .recheck import Rechecks
 from .settings import Settings
@@ -95,8 +96,8 @@ def build(settings: Settings, store: Store | None = None, name: str | None = Non
     reads.orgs.observe = metrics
     metrics.watch_caches(reads)
     services = Services(memory=work_store, rechecks=Rechecks(work_store), reads=reads,
-                        history=StoreHistory(work_store), signer=Signer(settings.marker_keys), observe=metrics,
-                        details_url=settings.details_url, recheck_seconds=settings.forgejo_recheck_seconds)
+                        history=StoreHistory(work_store), board=StoreBoard(work_store), signer=Signer(settings.marker_keys), observe=metrics,
+                        details_url=settings.verdict_link, recheck_seconds=settings.forgejo_recheck_seconds)
     budget = Budget(work_store, metrics, writes_per_minute=settings.writes_per_minute)
     worker = Worker(services, work_store, forges_of(settings, budget), settings, owner=name)
     worker.budget, worker.metrics = budget, metrics

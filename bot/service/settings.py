@@ -93,8 +93,9 @@ DOCUMENTED = [
     ("WRITES_PER_MINUTE", "writes per installation per minute, across all replicas (default 80, GitHub's secondary limit); 0: no pacing"),
     ("LOW_QUOTA_COALESCE_SECONDS", "when an installation has less than 10 % of its quota left, events for one PR are merged over this window (default 30)"),
     ("BACKFILL_SPRINTS", "the first time the bot works for an owner it reads the current sprint and this many previous ones into the Nexus metrics' history (default 6; 0: no backfill at first sight, `nexus-bot backfill` still works)"),
-    ("DETAILS_URL", "link shown with the verdict; may name {repo} and {number} (optional)"),
-    ("BOARD_URL", "the board's public base URL, e.g. https://nexus.example.org (the forges send people back to BOARD_URL/signin/WHERE/callback)"),
+    ("DETAILS_URL", "link shown with the verdict; may name {where}, {repo} and {number} (optional)"),
+    ("BOARD_URL", "the bot's public address, e.g. https://nexus.example.org: the verdict links to the pull request's board page there (without DETAILS_URL), and the forges send people back to BOARD_URL/signin/WHERE/callback"),
+    ("BOARD_TOKEN", "a read-only token for the board (`Authorization: Bearer …`), for dashboards and scripts; it reads every repository (optional)"),
     ("BOARD_SESSION_SECRET", "signs the board's session cookies; at least 32 characters (e.g. `openssl rand -hex 32`); required for sign-in"),
     ("BOARD_SESSION_HOURS", "a board session lasts this long, then the person signs in again (default 8)"),
     ("BOARD_GITHUB_CLIENT_ID", "the GitHub App's client id: people sign in to the board with GitHub"),
@@ -145,6 +146,7 @@ class Settings:
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 10.0
     details_url: str | None = None
+    board_token: Secret | None = field(default=None, repr=False)
     forgejo_recheck_seconds: float = 60.0
     marker_keys: tuple[Secret, ...] = field(default=(), repr=False)
     retry_base_seconds: float = 1.0  # first backoff of work that failed on a forge error
@@ -241,6 +243,7 @@ class Settings:
             header_timeout_seconds=number("HEADER_TIMEOUT_SECONDS", 10.0, float),
             body_timeout_seconds=number("BODY_TIMEOUT_SECONDS", 10.0, float),
             details_url=get("DETAILS_URL"),
+            board_token=Secret(get("BOARD_TOKEN")) if get("BOARD_TOKEN") else None,
             forgejo_recheck_seconds=number("FORGEJO_RECHECK_SECONDS", 60.0, float),
             marker_keys=_marker_keys(get("MARKER_KEYS"), get("WEBHOOK_SECRET"), instances),
             retry_base_seconds=number("RETRY_BASE_SECONDS", 1.0, float),
@@ -256,6 +259,13 @@ class Settings:
 
     def forgejo_instance(self, name: str) -> ForgejoInstance | None:
         return next((i for i in self.forgejo if i.name == name), None)
+
+    @property
+    def verdict_link(self) -> str | None:
+        """The link shown with each verdict: DETAILS_URL, else the pull request's board page."""
+        if self.details_url:
+            return self.details_url
+        return f"{self.board_url}/board/{{where}}/{{repo}}/pull/{{number}}" if self.board_url else None
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:

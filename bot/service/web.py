@@ -17,7 +17,7 @@ from aiohttp import web
 from ..forges.base import Webhooks
 from ..forges.forgejo_webhooks import WEBHOOKS as FORGEJO
 from ..forges.github_webhooks import WEBHOOKS as GITHUB
-from . import setup, signin
+from . import board_web, setup, signin
 from .latency import Latencies
 from .limits import NoRoom, TooSlow, UnverifiedBytes, read_body
 from .metrics import Metrics
@@ -240,6 +240,7 @@ def make_app(settings: Settings, store: Store, metrics: Metrics | None = None) -
     probes(app)
     setup.add_routes(app, settings)
     signin.add_routes(app, settings, store)
+    board_web.add_routes(app, settings, store)
     return app
 
 

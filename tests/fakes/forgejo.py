@@ -511,7 +511,7 @@ class FakeForgejo:
             "user": self._user(item.author), "labels": self._labels_json(r, item), "state": item.state,
             "draft": False, "merged": item.merged, "mergeable": True, "html_url": self._html_url(r, item),
             "url": self._html_url(r, item), "comments": len(self.comments_of(r.full_name, item.number)),
-            "changed_files": len(item.files), "base": self._branch_json(r, item.base_ref, r.branches[item.base_ref]),
+            "created_at": item.created_at, "changed_files": len(item.files), "base": self._branch_json(r, item.base_ref, r.branches[item.base_ref]),
             "head": self._branch_json(r, item.head_ref, item.head_sha), "requested_reviewers": [],
             "requested_reviewers_teams": [
                 self._team_json(t) for t in self._teams.values() if t["name"] in item.requested_teams
