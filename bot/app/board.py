@@ -11,9 +11,11 @@ forges are down):
 
 Everything is filtered by the viewer's ``can_read(where, repo)`` before anything is computed; the
 ``?team=&repo=`` filters narrow it further (a repository filter narrows the figures too: they are
-then that repository's). The history of an organisation is read from the store at most every
-``history_seconds`` (a year of it is ~100 MB of records to decode), and the figures computed from it
-are kept as long, per viewer scope and filters; the pull requests are read at every request.
+then that repository's). The history of an organisation is read again from the store every
+``history_seconds`` (a year of it is ~140,000 records), and the figures computed from it are kept as
+long, per viewer scope and filters; both are served while they are refreshed in the background
+(``refreshing.py``), so only the first look at an organisation waits for its history (``warm``
+reads it when the board starts). The pull requests are read at every request.
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Hashable
 
-from cachetools import TTLCache
-
 from .. import board as pure
 from ..board import CanRead, Filters
 from ..checks.nexus_metrics import SprintUnknown, nexus_metrics, sprint_dependencies
@@ -33,6 +33,7 @@ from ..history import NexusHistory
 from ..locales import DEFAULT_LANGUAGE
 from ..pull_record import pull_key
 from .ports import BoardRecords, History
+from .refreshing import Refreshing
 
 HISTORY_SECONDS = 30.0
 
@@ -48,8 +49,8 @@ def _config(source: tuple[str, str]) -> Config | None:
 class Board:
     def __init__(self, records: BoardRecords, history: History, history_seconds: float = HISTORY_SECONDS):
         self.records, self.history = records, history
-        self._histories: TTLCache = TTLCache(maxsize=64, ttl=max(history_seconds, 0.001))
-        self._sections: TTLCache = TTLCache(maxsize=256, ttl=max(history_seconds, 0.001))
+        self._histories = Refreshing(history_seconds, maxsize=64)
+        self._sections = Refreshing(history_seconds, maxsize=256)
         self._decoded: dict[str, dict[str, Any]] = {}  # record text -> its JSON, for the records still there
 
     async def _pulls(self) -> list[dict[str, Any]]:
@@ -59,11 +60,12 @@ class Board:
         return list(decoded.values())
 
     async def _history(self, where: str, owner: str) -> tuple:
-        key = (where, owner)
-        found = self._histories.get(key)
-        if found is None:
-            found = self._histories[key] = await self.history.load(where, owner)
-        return found
+        return await self._histories.get((where, owner), lambda: self.history.load(where, owner))
+
+    async def warm(self) -> None:
+        """Read every organisation's history once (the board's first look then waits for nothing)."""
+        for where, owner in sorted(await self.records.org_configs()):
+            await self._history(where, owner)
 
     async def data(self, can_read: CanRead, scope: Hashable, filters: Filters = Filters(),
                    now: datetime | None = None) -> dict[str, Any]:
@@ -79,10 +81,8 @@ class Board:
             if config is None or (where, owner) not in readable:
                 continue
             key = (where, owner, source[1], scope, filters)
-            section = self._sections.get(key)
-            if section is None:
-                section = self._sections[key] = await self._section(where, owner, config, can_read, filters, now)
-            organisations.append(section)
+            organisations.append(await self._sections.get(
+                key, lambda: self._section(where, owner, config, can_read, filters, now)))
         pulls = pure.open_pulls(records, can_read, filters, now)
         teams: dict[str, str] = {}
         for (where, owner), source in sorted(configs.items()):

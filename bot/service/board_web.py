@@ -11,6 +11,8 @@ signed in, HTML is sent to sign in (303) and the JSON answers 401. Every route o
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,10 @@ from .settings import Settings
 from .store import Store
 from .viewer import BOARD_TOKEN, SIGNIN, Viewer, current_viewer
 
+log = logging.getLogger("nexus.board")
+
 BOARD = web.AppKey("board", Board)
+WARMING = web.AppKey("board_warming", asyncio.Task)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FILTER_CHARS = 200  # a filter value longer than this is no team or repository
 PAGE_ROWS = 100  # open pull requests per HTML page (``?page=N``); the JSON has them all
@@ -133,10 +138,29 @@ async def pull_page(request: web.Request) -> web.Response:
     return _html(render("pull.html.j2", record.get("language", DEFAULT_LANGUAGE), pr=record, viewer=viewer))
 
 
+async def _warm(app: web.Application, board: Board) -> None:
+    async def warm() -> None:
+        try:
+            await board.warm()
+        except Exception as exc:  # the first look reads them instead
+            log.warning("could not read the board's histories at start: %s", str(exc)[:200])
+
+    task = asyncio.get_running_loop().create_task(warm())
+    app[WARMING] = task
+
+    async def stop(app: web.Application) -> None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    app.on_cleanup.append(stop)
+
+
 def add_routes(app: web.Application, settings: Settings, store: Store) -> None:
-    app[BOARD] = Board(StoreBoard(store), StoreHistory(store))
+    app[BOARD] = board = Board(StoreBoard(store), StoreHistory(store, keep_decoded=True))
     if settings.board_token:
         app[BOARD_TOKEN] = str(settings.board_token)
+    if settings.board_token or settings.signin_configured:  # the board is in use: read the histories now
+        app.on_startup.append(lambda app: _warm(app, board))
     app.router.add_get("/board", board_page)
     app.router.add_get("/board.json", board_json)
     app.router.add_get(r"/board/{where}/{owner}/{repo}/pull/{number:\d+}", pull_page)

@@ -14,8 +14,12 @@ def _space(where: str, owner: str, kind: str) -> str:
 
 
 class StoreHistory:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, keep_decoded: bool = False):
+        """``keep_decoded``: remember each loaded record by its text, for a reader that loads the same
+        history again and again (the board); others keep nothing between loads."""
         self.store = store
+        self.keep_decoded = keep_decoded
+        self._decoded: dict[str, dict[str, object]] = {}  # space -> record text -> its record, as last loaded
 
     async def item(self, where: str, owner: str, ref: ItemRef) -> ItemRecord | None:
         text = await self.store.record(_space(where, owner, "items"), item_key(ref))
@@ -31,6 +35,15 @@ class StoreHistory:
                                       [(evidence_key(e), -e.at.timestamp(), evidence_to_json(e)) for e in evidence])
 
     async def load(self, where: str, owner: str) -> tuple[list[ItemRecord], list[IntegrationEvidence]]:
-        items = [item_from_json(t) for t in await self.store.records(_space(where, owner, "items"))]
-        evidence = [evidence_from_json(t) for t in await self.store.records(_space(where, owner, "evidence"))]
-        return items, evidence
+        """Every record of the owner; a record whose text has not changed since the last load is not
+        decoded again (the board reads a year of history every half minute)."""
+        return (await self._load(_space(where, owner, "items"), item_from_json),
+                await self._load(_space(where, owner, "evidence"), evidence_from_json))
+
+    async def _load(self, space: str, decode) -> list:
+        texts = await self.store.records(space)
+        before = self._decoded.get(space, {})
+        now = {t: before.get(t) or decode(t) for t in texts}
+        if self.keep_decoded:
+            self._decoded[space] = now
+        return list(now.values())
