@@ -92,6 +92,14 @@ async def test_the_board_shows_a_cross_team_pr_its_missing_review_and_a_blocked_
     else:
         assert world.dod_status(5)["target_url"] == link
 
+    world.close(5, merged=True)  # merged: it leaves the board, and its details link still answers
+    assert await world.send("closed", 5) == 202
+    await world.settle()
+    status, text, _ = await get(world, "/board.json")
+    assert status == 200 and all(p["number"] != 5 for p in __import__("json").loads(text)["pulls"])
+    status, html, _ = await get(world, page)
+    assert status == 200 and "This pull request is closed" in html
+
 
 async def test_without_sign_in_or_token_the_board_says_how_to_configure_it_and_shows_nothing(world):
     world.open_pr(6, files=CROSS, title="Secret project")

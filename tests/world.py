@@ -57,6 +57,7 @@ EVENTS = {
     "opened": "pull_request opened | pull_request opened",
     "synchronize": "pull_request synchronize | pull_request_sync synchronized",
     "reopened": "pull_request reopened | pull_request reopened",
+    "closed": "pull_request closed | pull_request closed (close the PR first: ``world.close``)",
     "edited": "pull_request edited | pull_request edited",
     "labeled": "pull_request labeled | pull_request_label label_updated",
     "unlabeled": "pull_request unlabeled | pull_request_label label_updated",
@@ -485,8 +486,8 @@ class GitHubWorld(World):
     def _delivery(self, what, number, repo, **kw):
         if kw.get("sender") == self.bot_login:
             kw.setdefault("sender_type", "Bot")
-        if what in ("opened", "synchronize", "reopened", "edited", "labeled", "unlabeled", "ready_for_review",
-                    "review_requested"):
+        if what in ("opened", "synchronize", "reopened", "closed", "edited", "labeled", "unlabeled",
+                    "ready_for_review", "review_requested"):
             return self.fake.webhook("pull_request", what, repo, number, **kw)
         if what == "ci_completed":  # the check suite of the PR's head completing
             return self.fake.webhook("check_suite", "completed", repo, number, **kw)
@@ -693,6 +694,7 @@ class ForgejoWorld(World):
     _PR_EVENTS = {
         "opened": ("pull_request", "opened"),
         "reopened": ("pull_request", "reopened"),
+        "closed": ("pull_request", "closed"),
         "edited": ("pull_request", "edited"),
         "synchronize": ("pull_request_sync", "synchronized"),
         # Forgejo sends label_updated whenever labels are added or removed, label_cleared when all are

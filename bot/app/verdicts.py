@@ -1,9 +1,10 @@
 """Keeping each open pull request's latest verdict for the board (``bot/pull_record.py``): after
 every published DoD evaluation, and a closed record when the pull request is closed or merged, so
-that it leaves the board's open set. Idempotent and newest wins: a verdict is stamped with the time
-its evaluation started, a closing with the forge's time of closing, so an evaluation that read the
-pull request before it was closed never brings it back (a reopened one comes back with its next
-evaluation). The config's files are read from the caches the evaluation has just filled: no forge
+that it leaves the board's open set. Idempotent and newest wins, on the bot's clock: a verdict is
+stamped with the time its evaluation started, a closing with the time it is processed (or the
+forge's time of closing, when later), so an evaluation that read the pull request before it was
+closed never brings it back (evaluations of one pull request run one at a time, and the forge's
+times have whole seconds only); a reopened one comes back with its next evaluation. The config's files are read from the caches the evaluation has just filled: no forge
 call."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ async def keep_verdict(services: Services, forge: Forge, where: str, a: Assessme
 async def forget_pull(services: Services, where: str, repo: str, number: int, closed_at: datetime | None) -> None:
     if services.board is None:
         return
-    at = closed_at or datetime.now(timezone.utc)
-    await services.board.keep_pull(pull_key(where, repo, number), at.timestamp(),
+    now = datetime.now(timezone.utc)
+    at = closed_at or now
+    await services.board.keep_pull(pull_key(where, repo, number), max(at, now).timestamp(),
                                    to_json(closed_record(where, repo, number, at)))
