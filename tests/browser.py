@@ -3,7 +3,8 @@ driven by Playwright's async API (the tests run in pytest-asyncio's loop), never
 Playwright's own.
 
 ``browser`` is a fixture (a fresh browser, so a fresh user data dir, per test); ``new_page`` opens
-a page in a fresh context: desktop, ``PHONE`` (375x812) or without JavaScript. ``axe_violations``
+a page in a fresh context: desktop, ``PHONE`` (375x812), without JavaScript (``NO_JS``), or with the
+page's Content-Security-Policy bypassed for axe (``FOR_AXE``). ``axe_violations``
 runs axe-core (bin/setup puts ``axe.min.js`` in the venv) with the WCAG 2.1 A/AA rules;
 ``screenshot`` saves a PNG under ``build/test-artifacts/``.
 
@@ -30,6 +31,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}
 NO_JS = {"java_script_enabled": False}
+# axe-core is added to the page as a script, which the board's pages forbid (CSP ``default-src 'none'``):
+# open the pages axe checks with ``new_page(browser, **FOR_AXE)`` (the page renders the same: it has no script)
+FOR_AXE = {"bypass_csp": True}
 WCAG21 = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -75,10 +79,17 @@ async def new_page(browser, **options):
 async def axe_violations(page, impact=("serious", "critical"), tags=WCAG21) -> list[str]:
     """axe-core's violations of ``impact`` on the page as it is now, one readable line each:
     ``rule (impact): help: selector, selector``. axe runs in the page: JavaScript must be on in its
-    context (check a page seen without JavaScript by opening the same URL in a context with it)."""
+    context (check a page seen without JavaScript by opening the same URL in a context with it), and
+    a page whose Content-Security-Policy forbids scripts must be opened with ``FOR_AXE``."""
     if not AXE_JS.is_file():
         unavailable(f"axe-core is not at {AXE_JS}")
-    await page.add_script_tag(path=str(AXE_JS))
+    try:
+        await page.add_script_tag(path=str(AXE_JS))
+    except Exception as exc:
+        if "Content Security Policy" in str(exc):
+            raise AssertionError("the page's Content-Security-Policy refused axe-core: open the page with "
+                                 "new_page(browser, **FOR_AXE)") from exc
+        raise
     assert await page.evaluate("typeof axe") == "object", "axe-core did not load: JavaScript is off in this context"
     result = await page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", tags)
     return [f"{v['id']} ({v['impact']}): {v['help']}: " + ", ".join(" ".join(n["target"]) for n in v["nodes"])

@@ -18,10 +18,13 @@ from .http_client import WebhookClient
 
 
 class RunningBot(WebhookClient):
-    def __init__(self, settings: Settings, routes: Callable[[web.Application], None] | None = None):
-        """``routes``: adds a test's own routes to the bot's app before it serves."""
+    def __init__(self, settings: Settings, routes: Callable[[web.Application], None] | None = None, port: int = 0):
+        """``routes``: adds a test's own routes to the bot's app before it serves. ``port``: 0 for any
+        free one; a test that must know the address before the bot starts (its ``BOARD_URL``, which a
+        real browser is sent back to) picks one with ``tests.process.free_port``."""
         self.settings = settings
         self._routes = routes
+        self._port = port
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -34,7 +37,7 @@ class RunningBot(WebhookClient):
         self._runner = runner(self.app, header_timeout=self.settings.header_timeout_seconds)
         await self._runner.setup()
         bound_connections(self._runner, self.settings.max_connections)
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}"

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import aiohttp
 
-from .test_e2e_commands import command
+from .board_world import CROSS, cross_team_sprint, details_link, restart
 from .world import REPO
 
 TOKEN = "board-token-for-tests"
 BOARD_URL = "https://nexus.example.org"
-CROSS = ["backend/src/expenses.rs", "frontend/src/App.svelte", "CHANGELOG.md"]
 
 
 async def get(world, path: str, token: str | None = TOKEN) -> tuple[int, str, dict]:
@@ -25,29 +24,9 @@ async def get(world, path: str, token: str | None = TOKEN) -> tuple[int, str, di
             return resp.status, await resp.text(), dict(resp.headers)
 
 
-async def board_world(world):
-    await world.bot.stop()
-    world.settings.update(BOARD_TOKEN=TOKEN, BOARD_URL=BOARD_URL)
-    await world.start()
-    world.team("backend", ["alice", "bob"])
-    world.team("frontend", ["fay"])
-    world.team("infra", ["ivan"])
-    world.team("nit", ["nina"])
-
-
 async def test_the_board_shows_a_cross_team_pr_its_missing_review_and_a_blocked_dependency(world):
-    await board_world(world)
-    world.open_issue(14, "Mail quota", "Teams: Infra", labels=["team:infra"])
-    world.open_issue(13, "Approval e-mail", "Depends on #14", labels=["team:backend", "blocked"])
-    for n in (14, 13):
-        assert await world.send("issue_opened", n) == 202
-    world.open_pr(5, files=CROSS, title="Approve expenses", body="Closes #13")
-    assert await world.send("opened", 5) == 202
-    await world.settle()
-    world.review(5, "bob", "APPROVED")
-    assert await world.send("review", 5) == 202
-    await world.settle()
-    await command(world, 5, '/nexus waive rollback-plan "no schema change"', user="nina")
+    await restart(world, BOARD_TOKEN=TOKEN, BOARD_URL=BOARD_URL)
+    await cross_team_sprint(world)
 
     page = f"/board/{world.instance}/{REPO}/pull/5"
     status, text, headers = await get(world, "/board.json")
@@ -86,11 +65,7 @@ async def test_the_board_shows_a_cross_team_pr_its_missing_review_and_a_blocked_
     assert "Waived" in waived and "the organisation" in waived
     assert "no schema change" in html.split('id="waivers"', 1)[1] and "nina" in html.split('id="waivers"', 1)[1]
 
-    link = BOARD_URL + page
-    if world.forge == "github":
-        assert world.check_run(5)["details_url"] == link
-    else:
-        assert world.dod_status(5)["target_url"] == link
+    assert details_link(world, 5) == BOARD_URL + page
 
     world.close(5, merged=True)  # merged: it leaves the board, and its details link still answers
     assert await world.send("closed", 5) == 202

@@ -21,12 +21,12 @@ from aiohttp import web
 
 from bot.service.sessions import COOKIE, KEY
 from bot.service.viewer import current_viewer
+from tests.board_world import SESSION_SECRET, signin_settings
 from tests.fakes.forgejo import FakeForgejo
 from tests.fakes.github import FakeGitHub
 from tests.harness import RunningBot, settings_for
 
 BOARD_URL = "https://nexus.example.org"  # the board's public address; the "browser" reaches it on the bot's socket
-SESSION_SECRET = "a-board-session-secret-of-32-chars-at-least"
 WHO = "/test/viewer"  # the test's own route: what ``current_viewer`` says for this request
 MANY = [f"acme/service-{n:03}" for n in range(120)]  # more than one page on both forges
 
@@ -128,20 +128,10 @@ class SignInWorld:
 
 @pytest_asyncio.fixture(params=["github", "forgejo"])
 async def signin(request, tmp_path, github_private_key):
-    if request.param == "github":
-        forge = FakeGitHub(private_key=github_private_key)
-        await forge.start()
-        settings = settings_for(tmp_path, github=forge, GITHUB_WEB_URL=forge.url, BOARD_GITHUB_CLIENT_ID=forge.oauth.client_id,
-                                BOARD_GITHUB_CLIENT_SECRET=forge.oauth.client_secret, BOARD_URL=BOARD_URL,
-                                BOARD_SESSION_SECRET=SESSION_SECRET)
-        where = "github"
-    else:
-        forge = FakeForgejo()
-        await forge.start()
-        settings = settings_for(tmp_path, forgejo=forge, BOARD_FORGEJO_CLIENT_ID=forge.oauth.client_id,
-                                BOARD_FORGEJO_CLIENT_SECRET=forge.oauth.client_secret, BOARD_URL=BOARD_URL,
-                                BOARD_SESSION_SECRET=SESSION_SECRET)
-        where = "default"
+    forge = FakeGitHub(private_key=github_private_key) if request.param == "github" else FakeForgejo()
+    await forge.start()
+    settings = settings_for(tmp_path, **{request.param: forge}, **signin_settings(request.param, forge, BOARD_URL))
+    where = "github" if request.param == "github" else "default"
     forge.let_read("alice", *MANY)
     forge.let_read("alice", "acme/Secret-Plans", private=True)
     forge.let_read("bob", "acme/service-000")

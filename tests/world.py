@@ -148,8 +148,9 @@ class World:
         for slug in _org_team_slugs():  # the organisation as configured exists on the forge
             self.team(slug, [])
 
-    async def start(self) -> "World":
-        self.bot = await RunningBot(self._settings()).start()
+    async def start(self, port: int = 0) -> "World":
+        """The bot, on ``port`` (0: any free one)."""
+        self.bot = await RunningBot(self._settings(), port=port).start()
         return self
 
     async def stop(self) -> None:

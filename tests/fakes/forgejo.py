@@ -33,7 +33,7 @@ from urllib.parse import quote, unquote
 from aiohttp import web
 
 from . import swagger
-from .oauth import FakeOAuth
+from .oauth import FakeOAuth, web_page
 
 from tests.paths import FIXTURES
 DEFAULT_PAGING_NUM = 30  # what Forgejo answers when no limit is asked
@@ -407,7 +407,7 @@ class FakeForgejo:
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.raw_path.split("?", 1)[0]
-        if raw_path.startswith("/login/oauth/"):  # the instance's web pages, not the API
+        if web_page(raw_path):  # the instance's web pages, not the API
             return await self.oauth.handle(request)
         path = raw_path.removeprefix("/api/v1")
         text = await request.text()

@@ -42,7 +42,7 @@ from githubkit_schemas.latest import models as M
 
 from tests.paths import FIXTURES as SHARED_FIXTURES
 
-from .oauth import FakeOAuth
+from .oauth import FakeOAuth, web_page
 
 FIXTURES = SHARED_FIXTURES / "github"
 ACTIONS_APP = (15368, "github-actions")  # the app GitHub Actions check runs belong to
@@ -926,7 +926,7 @@ class FakeGitHub:
             return self._error(503, "Service Unavailable")
         if self._faults:
             return self._faults.pop(0)
-        if request.path.startswith("/login/oauth/"):  # github.com's web pages, not the API
+        if web_page(request.path):  # github.com's web pages, not the API
             return await handler(request)
         raw = await request.read()
         if raw:

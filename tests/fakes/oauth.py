@@ -10,6 +10,9 @@ GitHub and the fake Forgejo (the two forges run the same authorization code flow
   secret and the same ``redirect_uri``; answered the way the forge answers (``flavour``): GitHub
   says ``error`` in a 200, Forgejo in a 400 (``invalid_grant``, ``invalid_client``).
 
+A browser on those pages also asks the site for ``/favicon.ico``: answered 404, as a web page of the
+forge (``web_page(path)``), never taken for a call to the API the fake checks.
+
 Tokens given out are known to the fake's API (``login_of``) as the person's. Every exchange is
 recorded (``exchanges``) without the secret.
 """
@@ -22,6 +25,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from aiohttp import web
+
+
+def web_page(path: str) -> bool:
+    """Whether ``path`` is one of the forge's web pages a person's browser meets here, not its API."""
+    return path.startswith("/login/oauth/") or path == "/favicon.ico"
 
 
 @dataclass
@@ -40,6 +48,7 @@ class FakeOAuth:
         app.router.add_get("/login/oauth/authorize", self.authorize_page)
         app.router.add_post("/login/oauth/authorize", self.authorize)
         app.router.add_post("/login/oauth/access_token", self.access_token)
+        app.router.add_get("/favicon.ico", self.handle)  # the browser's own request: 404
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """For a fake that routes everything itself (the fake Forgejo)."""
