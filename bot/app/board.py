@@ -80,6 +80,10 @@ class Board:
             config = _config(source)
             if config is None or (where, owner) not in readable:
                 continue
+            if filters.team and filters.team not in config.teams:
+                continue  # no team of this organisation: nothing to compute (nor to keep for any value typed)
+            if filters.repo and (filters.repo.split("/", 1)[0].lower() != owner or not can_read(where, filters.repo)):
+                continue
             key = (where, owner, source[1], scope, filters)
             organisations.append(await self._sections.get(
                 key, lambda: self._section(where, owner, config, can_read, filters, now)))

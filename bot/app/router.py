@@ -146,6 +146,7 @@ def coverable(events: list[Event]) -> bool:
 class Processed:
     outcome: str  # short, for the audit log
     evaluated: bool  # the item's verdict was judged from the forge's state read during this batch
+    head_sha: str = ""  # the head commit it judged (a pull request's)
 
 
 def _any_relevant(services: Services, forge: Forge, where: str, events: list[Event]) -> bool:
@@ -161,7 +162,7 @@ def _any_relevant(services: Services, forge: Forge, where: str, events: list[Eve
 async def process_batch(services: Services, forge: Forge, where: str, events: list[Event]) -> Processed:
     """Handle one coalesced batch: what was done, and whether the item was judged from fresh state."""
     first = events[0]
-    done, evaluated = [], False
+    done, evaluated, head_sha = [], False, ""
     pushes = [e for e in events if route(e) == CONFIG]
     if pushes:
         done.append(await on_push(services, forge, where, pushes))
@@ -180,7 +181,7 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
         started = datetime.now(timezone.utc)
         a = await assess(forge, where, services.reads, first.repo, first.number, details_url=services.details_url,
                          signer=services.signer)
-        evaluated = True
+        evaluated, head_sha = True, a.pr.head_sha or ""
         if a.pr.state == "open":
             if any(e.name == "check" and e.action == "rerequested" for e in dod_events):
                 a.report = replace(a.report, always_write=True)
@@ -218,4 +219,4 @@ async def process_batch(services: Services, forge: Forge, where: str, events: li
         done.append("ready")
         if any(e.name == "issue_dependencies" for e in events):  # the forge's links changed: so may the blockage
             done.append(await converge_blocked(forge, config, first.repo, first.number))
-    return Processed(", ".join(done) or "nothing to do", evaluated)
+    return Processed(", ".join(done) or "nothing to do", evaluated, head_sha)

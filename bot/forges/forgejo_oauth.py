@@ -31,8 +31,10 @@ class ForgejoOAuth:
         return f"ForgejoOAuth({self.where!r}, {self.client_id!r}, url={self.url!r})"
 
     def authorize_url(self, state: str, redirect_uri: str) -> str:
+        # read-only scopes (Forgejo and Gitea 1.23+; older ones ignore it): the token reads who the
+        # person is and which repositories they may read, nothing else
         query = urlencode({"client_id": self.client_id, "redirect_uri": redirect_uri, "response_type": "code",
-                           "state": state})
+                           "state": state, "scope": "read:user read:repository"})
         return f"{self.url}/login/oauth/authorize?{query}"
 
     async def person(self, code: str, redirect_uri: str) -> Person:

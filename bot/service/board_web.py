@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,8 @@ async def board_page(request: web.Request) -> web.Response:
     filters = filters_of(request)
     data = await request.app[BOARD].data(viewer.can_read, _scope(viewer), filters)
     pages = max(1, -(-len(data["pulls"]) // PAGE_ROWS))
-    page = min(max(1, int(request.query["page"]) if request.query.get("page", "").isdigit() else 1), pages)
+    asked = request.query.get("page", "")
+    page = min(max(1, int(asked) if re.fullmatch(r"[0-9]{1,6}", asked) else 1), pages)
     query = {k: v for k, v in (("team", filters.team), ("repo", filters.repo)) if v}
     link = lambda n: str(request.rel_url.with_query({**query, "page": n}))  # noqa: E731
     shown = data["pulls"][(page - 1) * PAGE_ROWS: page * PAGE_ROWS]

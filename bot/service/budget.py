@@ -34,8 +34,8 @@ SHARE_EVERY = 1.0  # seconds between two shares of one installation's quota
 READ_EVERY = 2.0  # seconds between two reads of the shared quotas
 
 
-RESERVE = 100  # calls kept back at the end of a window for the evaluations already running
-RESERVE_FRACTION = 0.02  # of the window's limit, when that is more
+RESERVE = 200  # calls kept back at the end of a window for the evaluations already running
+RESERVE_FRACTION = 0.04  # of the window's limit, when that is more
 URGENT_SHARE = 0.25  # of the reserve, kept for commands people typed and config pushes
 
 SHARED_READ_SECONDS = 3600.0  # a read another replica made is offered for a conditional request this long
@@ -97,8 +97,8 @@ class Budget:
         self.metrics.forge_calls.labels(forge, route, method, str(status), str(status != 304).lower()).inc()
         remaining, limit, reset = (headers.get(h) for h in ("x-ratelimit-remaining", "x-ratelimit-limit",
                                                              "x-ratelimit-reset"))
-        if remaining is None:
-            return
+        if remaining is None or headers.get("x-ratelimit-resource", "core") != "core":
+            return  # the search API (30 a minute) and GraphQL have quotas of their own: not the one paced
         try:
             seen = (int(remaining), int(limit or 0), float(reset or 0))
         except ValueError:

@@ -35,6 +35,7 @@ log = logging.getLogger("nexus.worker")
 
 MAX_FORGE_WAIT = 3600.0  # the longest Retry-After / rate-limit reset honoured before asking again
 MAX_IN_MEMORY = 5000  # deliveries taken from the queue and not yet finished (a few KB each, bodies dropped)
+MAX_HELD = 20_000  # more of them, while they wait for their installation's quota to reset
 PERMANENT_ATTEMPTS = 3  # a refusal (404, 422, ...) is asked again this often (replication lag), then failed
 _REPO = re.compile(r"[\w.-]+/[\w.-]+")
 
@@ -121,6 +122,7 @@ class Batch:
     key: tuple
     items: list[tuple[Event, Delivery]] = field(default_factory=list)
     due: bool = False  # the window has closed
+    held: bool = False  # waiting for its installation's quota to reset
 
 
 class Worker:
@@ -131,7 +133,7 @@ class Worker:
         self.forges = forges
         self.settings = settings
         self.window = self.settings.coalesce_seconds
-        self.judged = Evaluations(store)  # when each item was last judged, by any replica
+        self.judged = Evaluations(store, self.window)  # when each item was last judged, by any replica
         self.slots = asyncio.Semaphore(self.settings.workers)
         self.waiting: dict[tuple, Batch] = {}  # collecting events, or due and waiting for its entity
         self.running: dict[tuple, asyncio.Task] = {}
@@ -223,7 +225,8 @@ class Worker:
     async def _loop(self) -> None:
         purge_at = 0.0
         while not self.stopping:
-            room = MAX_IN_MEMORY - len(self.shares)
+            held = sum(len(b.items) for b in self.waiting.values() if b.held)  # other installations go on
+            room = min(MAX_IN_MEMORY - (len(self.shares) - held), MAX_IN_MEMORY + MAX_HELD - len(self.shares))
             if room <= 0:  # enough taken in: the rest waits in the queue, where it is durable anyway
                 self._room.clear()
                 await self._room.wait()
@@ -361,9 +364,11 @@ class Worker:
         if hold > 0:  # the quota is nearly spent: wait for its reset, taking in the events that come
             if self.metrics is not None:
                 self.metrics.quota_holds.labels(batch.items[0][0].forge).inc()
+            batch.held = True
+            self._room.set()
             asyncio.get_running_loop().call_later(hold, self._close_window, key, batch)
             return
-        batch.due = True
+        batch.due, batch.held = True, False
         if key not in self.running:
             self._launch(key)
 
@@ -375,12 +380,25 @@ class Worker:
         wait = self.budget.hold(first.forge, _account(first), urgent=urgent)
         return min(wait, MAX_FORGE_WAIT) + random.uniform(0.0, min(5.0, wait * 0.05)) if wait > 0 else 0.0
 
+    def _hold(self, batch: Batch, seconds: float) -> None:
+        """Back to collecting until the quota's reset: with the events that came meanwhile, if any."""
+        if self.metrics is not None:
+            self.metrics.quota_holds.labels(batch.items[0][0].forge).inc()
+        newer = self.waiting.get(batch.key)
+        if newer is not None:  # its own window closes later, and checks the quota again
+            newer.items[:0] = batch.items
+            return
+        batch.due, batch.held = False, True
+        self.waiting[batch.key] = batch
+        self._room.set()  # held work does not count against what may be taken in
+        asyncio.get_running_loop().call_later(seconds, self._close_window, batch.key, batch)
+
     def _launch(self, key: tuple) -> None:
         batch = self.waiting.pop(key)
         self.running[key] = asyncio.create_task(self._run(batch), name=f"batch {key}")
 
     async def _run(self, batch: Batch) -> None:
-        locked = False
+        locked, held = False, 0.0
         try:
             # the item's lock first, then a slot: a batch waiting for another replica's evaluation of
             # its item must not hold a slot that batches of other items could use
@@ -392,7 +410,9 @@ class Worker:
                 if self.stopping:  # stopping before it started: hand it back, do not start it now
                     await self.store.release([d.id for _, d in batch.items])
                     return
-                await self._process(batch)
+                held = self._quota_hold(batch)  # the quota may have been spent while it waited
+                if not held:
+                    await self._process(batch)
         except asyncio.CancelledError:  # also while waiting for a slot, where _process never ran
             await asyncio.shield(self.store.release([d.id for _, d in batch.items]))
             raise
@@ -406,6 +426,8 @@ class Worker:
                 except Exception as exc:  # the lease expires by itself
                     log.error("could not unlock %s: %s", batch.key, str(exc)[:200])
             self.running.pop(batch.key, None)
+            if held and not self.stopping:
+                self._hold(batch, held)
             nxt = self.waiting.get(batch.key)
             if nxt is not None and nxt.due and not self.stopping:
                 self._launch(batch.key)
@@ -447,7 +469,8 @@ class Worker:
         forge = TimedForge(self.forges.for_event(first))
         where = first.where
         key = _lock_key(batch.key)
-        if coverable(events) and await self.judged.covers(key, max(d.received_at for _, d in batch.items)):
+        if coverable(events) and await self.judged.covers(key, max(d.received_at for _, d in batch.items),
+                                                          {e.head_sha for e in events if e.head_sha}):
             if self.metrics is not None:
                 self.metrics.covered.labels(first.forge).inc()
             for event, delivery in batch.items:
@@ -459,7 +482,7 @@ class Worker:
             processed = await process_batch(self.services, forge, where, events)
             outcome = processed.outcome
             if processed.evaluated:
-                await self.judged.note(key, began)
+                await self.judged.note(key, began, processed.head_sha)
         except ForgeError as exc:
             for event, delivery in batch.items:
                 await self._share_done(delivery, event, None, exc, started, forge, len(events))
