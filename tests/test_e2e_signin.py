@@ -231,9 +231,9 @@ async def test_forged_ended_and_expired_sessions_are_nobody(signin):
 
     browser.cookies[COOKIE].set(COOKIE, value, value)
     assert (await browser.open(WHO)).json()["login"] == "alice"
-    [key] = [k for (k,) in signin.bot.store.db.execute("SELECT key FROM kept WHERE key LIKE ?", (KEY + "%",))]
+    [key] = [k for (k,) in signin.bot.store.db.execute("SELECT key FROM expiring WHERE key LIKE ?", (KEY + "%",))]
     kept = json.loads(await signin.bot.store.recall(key))
-    await signin.bot.store.remember(key, json.dumps({**kept, "expires": time.time() - 1}))
+    await signin.bot.store.remember(key, json.dumps({**kept, "expires": time.time() - 1}), 60)
     assert (await browser.open(WHO)).json() is None  # expired: its cookie is still signed, the session is over
     assert await signin.bot.store.recall(key) is None  # and forgotten
 

@@ -69,8 +69,8 @@ async def test_a_session_cookie_older_than_the_session_is_nobody_even_if_kept(tm
     sessions = Sessions(store, SECRET, hours=1, secure=True)
     cookie = await sessions.start("github", Person("alice", frozenset({"acme/api"})))
     assert (await sessions.viewer(cookie)).login == "alice"
-    [(key, kept)] = store.db.execute("SELECT key, value FROM kept").fetchall()
-    await store.remember(key, json.dumps({**json.loads(kept), "expires": time.time() + 86400}))  # kept longer
+    [(key, kept)] = store.db.execute("SELECT key, value FROM expiring").fetchall()
+    await store.remember(key, json.dumps({**json.loads(kept), "expires": time.time() + 86400}), 86400)  # kept longer
     later = time.time() + 3601
     monkeypatch.setattr(time, "time", lambda: later)  # itsdangerous reads the cookie's age from time.time
     assert await sessions.viewer(cookie) is None

@@ -89,6 +89,18 @@ async def test_marks_and_kept_values(store):
     assert await s.recall("board-session:abc") is None and await s.recall("org-config:github:acme") == "v1"
 
 
+async def test_a_value_kept_for_a_while_is_gone_by_itself(store):
+    s = store()
+    await s.remember("board-session:short", "{}", 0.2)
+    await s.remember("board-session:long", "{}", 60)
+    assert await s.recall("board-session:short") == "{}"
+    await asyncio.sleep(0.3)
+    await s.purge(3600)  # SQLite drops it here; Redis has already forgotten it
+    assert await s.recall("board-session:short") is None and await s.recall("board-session:long") == "{}"
+    await s.forget("board-session:long")
+    assert await s.recall("board-session:long") is None
+
+
 async def test_history_records_keep_the_newest_value_per_key(store):
     a, b = store("a"), store("b")
     await a.keep_records("history:github:org:items", [("o/r#1", 10.0, "v10"), ("o/r#2", 5.0, "w5")])

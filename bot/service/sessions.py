@@ -4,7 +4,8 @@ The person's forge token is never kept. At sign-in the readable repositories are
 in the store (SQLite or Redis, so every replica knows the session) under a random session id; the
 cookie holds only that id, signed (itsdangerous), so a forged or altered cookie is refused before
 the store is asked, and the store itself holds only a hash of the id. A session ends when its hours
-are over (checked on every read, by the signature's age and by the kept expiry), or at sign-out.
+are over (checked on every read, by the signature's age and by the kept expiry; the store forgets
+it then, read or not), or at sign-out.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Sessions:
         session_id = secrets.token_urlsafe(32)
         kept = {"where": where, "login": person.login, "repos": sorted(person.repos),
                 "expires": time.time() + self.seconds}
-        await self.store.remember(_key(session_id), json.dumps(kept))
+        await self.store.remember(_key(session_id), json.dumps(kept), self.seconds)  # then gone by itself
         return self._ids.dumps(session_id)
 
     async def viewer(self, cookie: str | None) -> Viewer | None:

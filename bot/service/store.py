@@ -99,7 +99,9 @@ class Store(Protocol):
 
     async def mark(self, forge: str, repo: str, number: int, kind: str, values: set[str], present: bool = True) -> None: ...
 
-    async def remember(self, key: str, value: str) -> None: ...
+    async def remember(self, key: str, value: str, seconds: float | None = None) -> None:
+        """Keep ``value`` (across restarts); with ``seconds``, only that long (a board session): then
+        it is gone by itself, read or not."""
 
     async def recall(self, key: str) -> str | None: ...
 

@@ -364,15 +364,21 @@ class RedisStore:
             key = self._marks_key(forge, repo, number, kind)
             await (self.redis.sadd(key, *values) if present else self.redis.srem(key, *values))
 
-    async def remember(self, key: str, value: str) -> None:
-        await self.redis.hset(KEPT, key, value)
+    async def remember(self, key: str, value: str, seconds: float | None = None) -> None:
+        if seconds is None:
+            await self.redis.hset(KEPT, key, value)
+        else:  # a key of its own, which Redis forgets by itself
+            await self.redis.set(f"{P}kept:{key}", value, px=max(1, int(seconds * 1000)))
 
     async def recall(self, key: str) -> str | None:
         value = await self.redis.hget(KEPT, key)
+        if value is None:
+            value = await self.redis.get(f"{P}kept:{key}")
         return value.decode() if value is not None else None
 
     async def forget(self, key: str) -> None:
         await self.redis.hdel(KEPT, key)
+        await self.redis.delete(f"{P}kept:{key}")
 
     async def shared_get(self, key: str) -> bytes | None:
         return await self.redis.get(f"{P}shared:{key}")

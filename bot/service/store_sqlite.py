@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS marks (           -- what the bot did, so it can undo
 CREATE TABLE IF NOT EXISTS kept (            -- what must outlive a restart, e.g. the last good org config
     key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS expiring (        -- kept for a while: the board's sessions
+    key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS records (         -- the history the Nexus metrics are computed from
     space TEXT NOT NULL, key TEXT NOT NULL, updated REAL NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (space, key)
@@ -252,6 +255,7 @@ class SqliteStore:
         return row[0]
 
     async def purge(self, ttl_seconds: float) -> int:
+        self.db.execute("DELETE FROM expiring WHERE expires <= ?", (time.time(),))
         return self.db.execute(
             "DELETE FROM deliveries WHERE state IN ('done','failed') AND finished_at < ?",
             (time.time() - ttl_seconds,),
@@ -289,15 +293,21 @@ class SqliteStore:
         )
         self.db.executemany(sql, [(forge, repo, number, kind, v) for v in values])
 
-    async def remember(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO kept VALUES (?, ?, ?)", (key, storable(value), time.time()))
+    async def remember(self, key: str, value: str, seconds: float | None = None) -> None:
+        if seconds is None:
+            self.db.execute("INSERT OR REPLACE INTO kept VALUES (?, ?, ?)", (key, storable(value), time.time()))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO expiring VALUES (?, ?, ?)",
+                            (key, storable(value), time.time() + seconds))
 
     async def recall(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM kept WHERE key=?", (key,)).fetchone()
+        row = self.db.execute("SELECT value FROM kept WHERE key=?", (key,)).fetchone() or self.db.execute(
+            "SELECT value FROM expiring WHERE key=? AND expires > ?", (key, time.time())).fetchone()
         return row[0] if row else None
 
     async def forget(self, key: str) -> None:
         self.db.execute("DELETE FROM kept WHERE key=?", (key,))
+        self.db.execute("DELETE FROM expiring WHERE key=?", (key,))
 
     async def shared_get(self, key: str) -> bytes | None:
         return None  # one process reads the forge: nothing to share
