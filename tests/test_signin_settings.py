@@ -40,6 +40,9 @@ BOARD = {"BOARD_URL": "https://nexus.example.org", "BOARD_SESSION_SECRET": SECRE
     pytest.param({**BOARD, **FORGEJO, "FORGEJO_INSTANCES": "work", "FORGEJO_WORK_URL": "https://git.work",
                   "FORGEJO_WORK_TOKEN": "t", "FORGEJO_WORK_WEBHOOK_SECRET": "w", "BOARD_FORGEJO_WORK_CLIENT_ID": "c"},
                  "BOARD_FORGEJO_WORK_CLIENT_SECRET is not set", id="named instance without secret"),
+    pytest.param({**FORGEJO, "FORGEJO_INSTANCES": "github", "FORGEJO_GITHUB_URL": "https://git.work",
+                  "FORGEJO_GITHUB_TOKEN": "t", "FORGEJO_GITHUB_WEBHOOK_SECRET": "w"},
+                 "a Forgejo instance may not be named 'github'", id="instance named github"),
 ])
 def test_a_partial_sign_in_configuration_is_refused_at_start(env, error):
     with pytest.raises(SettingsError, match=error.replace("(", r"\(").replace(")", r"\)")):

@@ -275,6 +275,9 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
 
 
 def _instance(get, name: str, infix: str, org_repo: str, org_path: str, webhook_secrets: bool = True) -> ForgejoInstance:
+    if name == "github":  # deliveries, caches and the board tell forge instances apart by this name
+        raise SettingsError("FORGEJO_INSTANCES: a Forgejo instance may not be named 'github' (GitHub's own name); "
+                            "give it another name")
     url, token, secret = (get(f"FORGEJO_{infix}{k}") for k in ("URL", "TOKEN", "WEBHOOK_SECRET"))
     needed = (("URL", url), ("TOKEN", token)) + ((("WEBHOOK_SECRET", secret),) if webhook_secrets else ())
     missing = [k for k, v in needed if not v]
@@ -318,9 +321,6 @@ def _board_clients(get, env: dict[str, str], instances: list[ForgejoInstance]
         raise SettingsError("BOARD_FORGEJO_CLIENT_ID is set, but FORGEJO_URL is not: which instance is it for?")
     with_clients = [replace(i, board_client=_client(get, "BOARD_FORGEJO" if i.name == "default"
                                                     else f"BOARD_FORGEJO_{i.name.upper()}")) for i in instances]
-    if any(i.name == "github" and i.board_client for i in with_clients):
-        raise SettingsError("BOARD_FORGEJO_GITHUB_CLIENT_ID: a Forgejo instance named 'github' would be taken for "
-                            "GitHub on the board; give it another name in FORGEJO_INSTANCES")
     return _client(get, "BOARD_GITHUB"), with_clients
 
 
