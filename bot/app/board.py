@@ -20,6 +20,7 @@ reads it when the board starts). The pull requests are read at every request.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -106,22 +107,8 @@ class Board:
     async def _section(self, where: str, owner: str, config: Config, can_read: CanRead, filters: Filters,
                        now: datetime) -> dict[str, Any]:
         items, evidence = await self._history(where, owner)
-        in_scope = (lambda w, repo: can_read(w, repo) and repo.lower() == filters.repo.lower()) if filters.repo \
-            else can_read
-        history = pure.readable_history(NexusHistory(as_of=now, items=tuple(items), evidence=tuple(evidence)),
-                                        where, in_scope)
-        section: dict[str, Any] = {"where": where, "owner": owner, "language": config.lang,
-                                   "team_names": {k: config.team_name(k) for k in config.teams},
-                                   "thresholds": pure.plain(config.nexus.thresholds.model_dump())}
-        try:
-            section["metrics"] = pure.metrics(nexus_metrics(history, config), filters)
-            _, rows = sprint_dependencies(history, config)
-            section["dependencies"] = pure.dependencies(rows, filters)
-            section["sprint_unknown"] = None
-        except SprintUnknown as unknown:
-            section.update(metrics=None, dependencies=[], sprint_unknown=unknown.reason)
-        section["backlog"] = pure.backlog(history.items, config, filters)
-        return section
+        # a year of history takes a few hundred milliseconds: not on the loop that accepts webhooks
+        return await asyncio.to_thread(_section, where, owner, config, can_read, filters, now, items, evidence)
 
     async def pull(self, where: str, repo: str, number: int, can_read: CanRead) -> dict[str, Any] | None:
         """A pull request's record, when the viewer may read it (None: unknown, or not theirs to read:
@@ -130,3 +117,24 @@ class Board:
             return None
         text = await self.records.pull(pull_key(where, repo, number))
         return json.loads(text) if text else None
+
+
+def _section(where: str, owner: str, config: Config, can_read: CanRead, filters: Filters, now: datetime,
+             items: list, evidence: list) -> dict[str, Any]:
+    """One organisation's figures, dependency table and backlog, on the history the viewer may read."""
+    in_scope = (lambda w, repo: can_read(w, repo) and repo.lower() == filters.repo.lower()) if filters.repo \
+        else can_read
+    history = pure.readable_history(NexusHistory(as_of=now, items=tuple(items), evidence=tuple(evidence)),
+                                    where, in_scope)
+    section: dict[str, Any] = {"where": where, "owner": owner, "language": config.lang,
+                               "team_names": {k: config.team_name(k) for k in config.teams},
+                               "thresholds": pure.plain(config.nexus.thresholds.model_dump())}
+    try:
+        section["metrics"] = pure.metrics(nexus_metrics(history, config), filters)
+        _, rows = sprint_dependencies(history, config)
+        section["dependencies"] = pure.dependencies(rows, filters)
+        section["sprint_unknown"] = None
+    except SprintUnknown as unknown:
+        section.update(metrics=None, dependencies=[], sprint_unknown=unknown.reason)
+    section["backlog"] = pure.backlog(history.items, config, filters)
+    return section

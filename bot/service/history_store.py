@@ -3,6 +3,8 @@ space of records per forge instance, owner and kind, as JSON (``bot/history.py``
 
 from __future__ import annotations
 
+import asyncio
+
 from ..history import (IntegrationEvidence, ItemRecord, evidence_from_json, evidence_key, evidence_to_json,
                        item_from_json, item_key, item_to_json)
 from ..model import ItemRef
@@ -43,7 +45,8 @@ class StoreHistory:
     async def _load(self, space: str, decode) -> list:
         texts = await self.store.records(space)
         before = self._decoded.get(space, {})
-        now = {t: before.get(t) or decode(t) for t in texts}
+        # off the loop that accepts webhooks: a year of history is ~140,000 records to decode at first
+        now = await asyncio.to_thread(lambda: {t: before.get(t) or decode(t) for t in texts})
         if self.keep_decoded:
             self._decoded[space] = now
         return list(now.values())
