@@ -126,3 +126,11 @@ def test_each_rule_says_where_it_came_from():
     approvals = next(ev for ev in reviews["evidence"] if ev["kind"] == "approvals")
     assert approvals["approvers"] == ["bob"] and approvals["needed"] == 2
     assert record["reviews"]["missing_teams"] == ["backend", "frontend"]  # bob is in no configured team here
+
+
+def test_times_on_the_board_are_shown_in_utc_and_say_so():
+    from bot.service.board_web import when
+    assert when("2026-12-03T12:47:31.5+00:00") == "2026-12-03 12:47 UTC"
+    assert when("2026-12-03T14:47:00+02:00") == "2026-12-03 12:47 UTC"
+    assert when("2026-12-03T12:47:00Z") == "2026-12-03 12:47 UTC"
+    assert when(None) == "" and when("not a time") == "not a time"

@@ -59,3 +59,22 @@ async def test_a_failed_refresh_keeps_the_value_and_is_tried_again(caplog):
     assert await cache.get("k", compute) == 1  # still the last good value; a refresh is tried again
     await asyncio.sleep(0.01)
     assert await cache.get("k", compute) == 3
+
+
+async def test_closing_stops_the_refreshes_under_way():
+    gate = asyncio.Event()
+    calls = []
+
+    async def compute():
+        calls.append(1)
+        if len(calls) > 1:
+            await gate.wait()
+        return len(calls)
+
+    cache = Refreshing(seconds=0.0)
+    assert await cache.get("k", compute) == 1
+    assert await cache.get("k", compute) == 1  # a refresh starts, and waits
+    await asyncio.sleep(0)
+    task = next(iter(cache._running.values()))
+    await cache.close()
+    assert task.cancelled() and not cache._running

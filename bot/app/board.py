@@ -63,6 +63,11 @@ class Board:
     async def _history(self, where: str, owner: str) -> tuple:
         return await self._histories.get((where, owner), lambda: self.history.load(where, owner))
 
+    async def close(self) -> None:
+        """Stop the background refreshes (the process is stopping)."""
+        await self._histories.close()
+        await self._sections.close()
+
     async def warm(self) -> None:
         """Read every organisation's history once (the board's first look then waits for nothing)."""
         for where, owner in sorted(await self.records.org_configs()):

@@ -48,3 +48,10 @@ class Refreshing:
         while len(self._values) > self.maxsize:
             self._values.popitem(last=False)
         return value
+
+    async def close(self) -> None:
+        """Stop the refreshes under way (the process is stopping; the store may close next)."""
+        running = list(self._running.values())
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,22 @@ def environment(language: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     install(env, language if language in LANGUAGES else DEFAULT_LANGUAGE)
-    env.filters["when"] = lambda iso: (iso or "")[:16].replace("T", " ")
+    env.filters["when"] = when
     env.filters["row_id"] = row_id
     return env
+
+
+def when(iso: str | None) -> str:
+    """An ISO 8601 time as people read it on the board, in UTC and saying so ("" when unknown)."""
+    if not iso:
+        return ""
+    try:
+        at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def render(template: str, language: str, **values: Any) -> str:
@@ -163,6 +177,7 @@ def add_routes(app: web.Application, settings: Settings, store: Store) -> None:
         app[BOARD_TOKEN] = str(settings.board_token)
     if settings.board_token or settings.signin_configured:  # the board is in use: read the histories now
         app.on_startup.append(lambda app: _warm(app, board))
+    app.on_cleanup.append(lambda app: board.close())
     app.router.add_get("/board", board_page)
     app.router.add_get("/board.json", board_json)
     app.router.add_get(r"/board/{where}/{owner}/{repo}/pull/{number:\d+}", pull_page)
