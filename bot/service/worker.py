@@ -362,11 +362,7 @@ class Worker:
             return
         hold = self._quota_hold(batch)
         if hold > 0:  # the quota is nearly spent: wait for its reset, taking in the events that come
-            if self.metrics is not None:
-                self.metrics.quota_holds.labels(batch.items[0][0].forge).inc()
-            batch.held = True
-            self._room.set()
-            asyncio.get_running_loop().call_later(hold, self._close_window, key, batch)
+            self._hold(batch, hold)
             return
         batch.due, batch.held = True, False
         if key not in self.running:
@@ -381,11 +377,12 @@ class Worker:
         return min(wait, MAX_FORGE_WAIT) + random.uniform(0.0, min(5.0, wait * 0.05)) if wait > 0 else 0.0
 
     def _hold(self, batch: Batch, seconds: float) -> None:
-        """Back to collecting until the quota's reset: with the events that came meanwhile, if any."""
+        """Collecting until the quota's reset (a batch whose window closed, or one that got its slot
+        too late), with the events that came meanwhile, if any."""
         if self.metrics is not None:
             self.metrics.quota_holds.labels(batch.items[0][0].forge).inc()
         newer = self.waiting.get(batch.key)
-        if newer is not None:  # its own window closes later, and checks the quota again
+        if newer is not None and newer is not batch:  # its own window closes later, and checks the quota again
             newer.items[:0] = batch.items
             return
         batch.due, batch.held = False, True
@@ -426,7 +423,9 @@ class Worker:
                 except Exception as exc:  # the lease expires by itself
                     log.error("could not unlock %s: %s", batch.key, str(exc)[:200])
             self.running.pop(batch.key, None)
-            if held and not self.stopping:
+            if held and self.stopping:  # held, and the process stops: another takes it when the quota allows
+                await self._abandon(batch)
+            elif held:
                 self._hold(batch, held)
             nxt = self.waiting.get(batch.key)
             if nxt is not None and nxt.due and not self.stopping:
