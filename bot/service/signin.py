@@ -19,18 +19,17 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..forges.base import ForgeError
 from ..forges.forgejo_oauth import ForgejoOAuth
 from ..forges.github_oauth import GitHubOAuth
 from ..forges.oauth import OAuthClient, SignInRefused
+from ..locales import DEFAULT_LANGUAGE
+from .board_web import environment  # the board's pages' (HTML, autoescaped)
 from .sessions import COOKIE, Sessions
 from .settings import Settings
 from .store import Store
@@ -193,14 +192,7 @@ def _redirect(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location, **NO_STORE})
 
 
-@lru_cache(maxsize=1)
-def _template():
-    env = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
-                      autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("signin.html.j2")
-
-
 def _page(title: str, message: str = "", *, forges: list[dict] | None = None, again: str | None = None,
           status: int = 200) -> web.Response:
-    text = _template().render(title=title, message=message, forges=forges or [], again=again)
+    text = environment(DEFAULT_LANGUAGE).get_template("signin.html.j2").render(title=title, message=message, forges=forges or [], again=again)
     return web.Response(text=text, status=status, content_type="text/html", headers=NO_STORE)
