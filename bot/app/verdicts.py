@@ -4,8 +4,8 @@ that it leaves the board's open set. Idempotent and newest wins, on the bot's cl
 stamped with the time its evaluation started, a closing with the time it is processed (or the
 forge's time of closing, when later), so an evaluation that read the pull request before it was
 closed never brings it back (evaluations of one pull request run one at a time, and the forge's
-times have whole seconds only); a reopened one comes back with its next evaluation. The config's files are read from the caches the evaluation has just filled: no forge
-call."""
+times have whole seconds only); a reopened one comes back with its next evaluation. The config's
+files are read from the caches the evaluation has just filled: no forge call."""
 
 from __future__ import annotations
 

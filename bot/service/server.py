@@ -96,7 +96,8 @@ def build(settings: Settings, store: Store | None = None, name: str | None = Non
     reads.orgs.observe = metrics
     metrics.watch_caches(reads)
     services = Services(memory=work_store, rechecks=Rechecks(work_store), reads=reads,
-                        history=StoreHistory(work_store), board=StoreBoard(work_store), signer=Signer(settings.marker_keys), observe=metrics,
+                        history=StoreHistory(work_store), board=StoreBoard(work_store),
+                        signer=Signer(settings.marker_keys), observe=metrics,
                         details_url=settings.verdict_link, recheck_seconds=settings.forgejo_recheck_seconds)
     budget = Budget(work_store, metrics, writes_per_minute=settings.writes_per_minute)
     worker = Worker(services, work_store, forges_of(settings, budget), settings, owner=name)
