@@ -111,13 +111,14 @@ async def test_a_burst_for_one_pull_request_across_replicas_is_one_evaluation_at
     a, b = await replicas(2, COALESCE_SECONDS=0.01)
     (first,) = open_prs(github, [1], files=["docs/a.md"])
     deliveries = [first]
-    for i in range(12):  # pushes: each one changes what the verdict is made of
-        github.set_files(REPO, 1, ["docs/a.md", f"docs/b{i}.md"])
+    for i in range(12):  # pushes: each a new head commit, changing what the verdict is made of (so an
+        # evaluation of one head never covers another head's events: both replicas judge the PR)
+        github.push(REPO, 1, f"{i + 1:040x}", ["docs/a.md", f"docs/b{i}.md"])
         deliveries.append(github.webhook("pull_request", "synchronize", REPO, 1))
     for i, d in enumerate(deliveries):
         assert (await (a, b)[i % 2].deliver(d))[0] == 202
         await asyncio.sleep(0.05)
-    github.set_files(REPO, 1, ["docs/a.md", "CHANGELOG.md"])  # the latest state, announced last
+    github.push(REPO, 1, f"{99:040x}", ["docs/a.md", "CHANGELOG.md"])  # the latest state, announced last
     last = github.webhook("pull_request", "synchronize", REPO, 1)
     assert (await b.deliver(last))[0] == 202
     await settle(a, redis_server, len(deliveries) + 1)
